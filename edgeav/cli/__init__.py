@@ -1,0 +1,1 @@
+"""The `edgeav` command: thin verbs, each a call into the layers."""

@@ -1,0 +1,54 @@
+"""Entry point of the `edgeav` command.
+
+Each verb lives in its own module exposing ``add_parser(subparsers)`` which registers the sub-command and
+sets ``func`` on it. Errors from the EdgeAVError hierarchy are printed as one line, exit code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from edgeav.errors import EdgeAVError
+
+# Verb modules, in the order `edgeav --help` lists them.
+VERB_MODULES = (
+    "edgeav.cli.models_cmd",
+    "edgeav.cli.export_cmd",
+    "edgeav.cli.data_cmd",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="edgeav",
+        description="Audio-visual segmentation and saliency models from a PyTorch checkpoint to a phone.",
+    )
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    sub.required = True
+    for name in VERB_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # a verb not written yet; the others still work
+                continue
+            raise
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except EdgeAVError as exc:
+        print(f"edgeav: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("edgeav: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
