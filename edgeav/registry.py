@@ -26,6 +26,8 @@ class PaperFigures:
     gflops: float | None = None
     gflops_input: str = ""
     source: str = ""
+    # Parts of our graph the paper's FLOP count leaves out (e.g. an in-graph audio front end).
+    flops_excludes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

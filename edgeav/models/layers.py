@@ -1,0 +1,68 @@
+"""Small building blocks shared by the architectures."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class ConvBN(nn.Sequential):
+    """Conv2d (no bias) + BatchNorm2d, with the child names ``c`` and ``bn`` that SeaFormer checkpoints use."""
+
+    def __init__(
+        self,
+        in_ch: int,
+        out_ch: int,
+        kernel_size: int = 1,
+        stride: int = 1,
+        padding: int = 0,
+        groups: int = 1,
+        bn_weight_init: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.add_module("c", nn.Conv2d(in_ch, out_ch, kernel_size, stride, padding, groups=groups, bias=False))
+        bn = nn.BatchNorm2d(out_ch)
+        nn.init.constant_(bn.weight, bn_weight_init)
+        nn.init.constant_(bn.bias, 0.0)
+        self.add_module("bn", bn)
+
+
+class HSigmoid(nn.Module):
+    """h-sigmoid = ReLU6(x + 3) / 6, the gate SeaFormer and LightAVSeg use."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.clamp(x + 3.0, 0.0, 6.0) / 6.0
+
+
+class DropPath(nn.Module):
+    """Stochastic depth per sample; the identity at inference so it vanishes from exported graphs."""
+
+    def __init__(self, p: float = 0.0) -> None:
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.p == 0.0 or not self.training:
+            return x
+        keep = 1.0 - self.p
+        mask = x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(keep)
+        return x * mask / keep
+
+
+class GlobalMaxPool(nn.AdaptiveMaxPool2d):
+    """Spatial max pool to 1×1, written as the natural module.
+
+    Targets that cannot run ``adaptive_max_pool2d`` get it replaced by ``amax`` through the named export
+    rewrite ``adaptive_max_pool_to_amax`` — the model itself stays plain PyTorch.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(1)
+
+
+def make_divisible(value: float, divisor: int = 8, min_value: int | None = None) -> int:
+    """Round channel counts the way MobileNet-family configs do (never below 90% of the request)."""
+    min_value = min_value or divisor
+    new = max(min_value, int(value + divisor / 2) // divisor * divisor)
+    if new < 0.9 * value:
+        new += divisor
+    return new

@@ -1,0 +1,291 @@
+"""SeaFormer (squeeze-enhanced axial transformer) as a segmentation feature pyramid.
+
+Follows the structure of ``fudan-zvg/SeaFormer`` (seg backbone): stacked MobileNetV2 blocks ``smb1..5``
+and Sea-attention transformer stages ``trans1..3`` after the last three MV2 stages. Parameter names match
+the upstream checkpoints, so loading them is a matter of stripping prefixes (see
+:func:`seaformer_state_dict_from_upstream`).
+
+Outputs of the large variant at 224²: 128@28², 192@14², 256@7², 320@4² (strides 8/16/32/64).
+
+Export notes: the axial positional embeddings are resized to the feature length with a fixed linear
+interpolation matrix (a constant matmul) instead of ``F.interpolate`` on a parameter, which is the same
+arithmetic but lowers everywhere.
+
+The backbone exposes its pyramid stage by stage (:meth:`SeaFormer.stage`) so that a caller can modify a
+stage's output before the next stage consumes it (LightAVSeg injects audio there).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Mapping
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from edgeav.models.layers import ConvBN, DropPath, HSigmoid, make_divisible
+
+BlockCfg = tuple[int, int, int, int]  # (kernel, expansion, out channels, stride)
+
+
+@dataclass(frozen=True)
+class SeaFormerConfig:
+    """A SeaFormer variant. ``smb`` holds the MV2 stage rows; the transformers follow the last stages."""
+
+    smb: tuple[tuple[BlockCfg, ...], ...]
+    channels: tuple[int, ...]
+    emb_dims: tuple[int, ...]
+    key_dims: tuple[int, ...]
+    depths: tuple[int, ...]
+    mlp_ratios: tuple[int, ...]
+    num_heads: int = 8
+    attn_ratio: int = 2
+    drop_path_rate: float = 0.1
+
+    @property
+    def pyramid_channels(self) -> tuple[int, ...]:
+        """Channels of the four pyramid outputs (1/8 shared feature + one per transformer stage)."""
+        return (self.smb[1][-1][2],) + tuple(self.emb_dims)
+
+
+SEAFORMER_L = SeaFormerConfig(
+    smb=(
+        ((3, 3, 32, 1), (3, 4, 64, 2), (3, 4, 64, 1)),
+        ((5, 4, 128, 2), (5, 4, 128, 1)),
+        ((3, 4, 192, 2), (3, 4, 192, 1)),
+        ((5, 4, 256, 2),),
+        ((3, 6, 320, 2),),
+    ),
+    channels=(32, 64, 128, 192, 256, 320),
+    emb_dims=(192, 256, 320),
+    key_dims=(16, 20, 24),
+    depths=(3, 3, 3),
+    mlp_ratios=(2, 4, 6),
+    num_heads=8,
+)
+
+SEAFORMER_T = SeaFormerConfig(
+    smb=(
+        ((3, 1, 16, 1), (3, 4, 16, 2), (3, 3, 16, 1)),
+        ((5, 3, 32, 2), (5, 3, 32, 1)),
+        ((3, 3, 64, 2), (3, 3, 64, 1)),
+        ((5, 3, 128, 2),),
+        ((3, 6, 160, 2),),
+    ),
+    channels=(16, 16, 32, 64, 128, 160),
+    emb_dims=(64, 128, 160),
+    key_dims=(16, 16, 24),
+    depths=(1, 1, 1),
+    mlp_ratios=(2, 2, 4),
+    num_heads=4,
+)
+"""A tiny three-transformer variant for fast tests (not an upstream config)."""
+
+
+class InvertedResidual(nn.Module):
+    """MobileNetV2 block with SeaFormer's layer layout (``conv.{n}`` children)."""
+
+    def __init__(self, inp: int, oup: int, kernel: int, stride: int, expand_ratio: int) -> None:
+        super().__init__()
+        hidden = int(round(inp * expand_ratio))
+        self.use_residual = stride == 1 and inp == oup
+        layers: list[nn.Module] = []
+        if expand_ratio != 1:
+            layers += [ConvBN(inp, hidden, 1), nn.ReLU()]
+        layers += [
+            ConvBN(hidden, hidden, kernel, stride, kernel // 2, groups=hidden),
+            nn.ReLU(),
+            ConvBN(hidden, oup, 1),
+        ]
+        self.conv = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv(x) if self.use_residual else self.conv(x)
+
+
+class StackedMV2Block(nn.Module):
+    """One ``smb`` stage: optional stem, then ``layer1..n`` inverted residuals."""
+
+    def __init__(self, rows: tuple[BlockCfg, ...], in_ch: int, stem: bool) -> None:
+        super().__init__()
+        self.stem = stem
+        if stem:
+            self.stem_block = nn.Sequential(ConvBN(3, in_ch, 3, 2, 1), nn.ReLU())
+        self.layer_names: list[str] = []
+        for i, (k, t, c, s) in enumerate(rows):
+            out_ch = make_divisible(c)
+            name = f"layer{i + 1}"
+            self.add_module(name, InvertedResidual(in_ch, out_ch, k, s, t))
+            self.layer_names.append(name)
+            in_ch = out_ch
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.stem:
+            x = self.stem_block(x)
+        for name in self.layer_names:
+            x = getattr(self, name)(x)
+        return x
+
+
+@lru_cache(maxsize=64)
+def _linear_resize_matrix(src: int, dst: int) -> torch.Tensor:
+    """[src, dst] matrix M with ``v @ M == F.interpolate(v, dst, mode='linear', align_corners=False)``."""
+    eye = torch.eye(src).unsqueeze(0)  # each row is one basis vector, interpolated independently
+    return F.interpolate(eye, size=dst, mode="linear", align_corners=False)[0].contiguous()
+
+
+class SqueezeAxialPositionalEmbedding(nn.Module):
+    """Learnable 1-D positional embedding of length 16, resized linearly to the axis length."""
+
+    def __init__(self, dim: int, length: int = 16) -> None:
+        super().__init__()
+        self.pos_embed = nn.Parameter(torch.randn(1, dim, length))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n = x.shape[-1]
+        if n == self.pos_embed.shape[-1]:
+            return x + self.pos_embed
+        resize = _linear_resize_matrix(self.pos_embed.shape[-1], n).to(x.device, x.dtype)
+        return x + torch.matmul(self.pos_embed, resize)
+
+
+class SeaAttention(nn.Module):
+    """Squeeze-enhanced axial attention: row and column attention on pooled axes, gated by a detail branch."""
+
+    def __init__(self, dim: int, key_dim: int, num_heads: int, attn_ratio: int) -> None:
+        super().__init__()
+        self.num_heads = num_heads
+        self.scale = key_dim**-0.5
+        nh_kd = key_dim * num_heads
+        self.dh = attn_ratio * key_dim * num_heads
+        self.to_q = ConvBN(dim, nh_kd)
+        self.to_k = ConvBN(dim, nh_kd)
+        self.to_v = ConvBN(dim, self.dh)
+        self.proj = nn.Sequential(nn.ReLU6(), ConvBN(self.dh, dim, bn_weight_init=0.0))
+        self.proj_encode_row = nn.Sequential(nn.ReLU6(), ConvBN(self.dh, self.dh, bn_weight_init=0.0))
+        self.pos_emb_rowq = SqueezeAxialPositionalEmbedding(nh_kd)
+        self.pos_emb_rowk = SqueezeAxialPositionalEmbedding(nh_kd)
+        self.proj_encode_column = nn.Sequential(nn.ReLU6(), ConvBN(self.dh, self.dh, bn_weight_init=0.0))
+        self.pos_emb_columnq = SqueezeAxialPositionalEmbedding(nh_kd)
+        self.pos_emb_columnk = SqueezeAxialPositionalEmbedding(nh_kd)
+        detail_ch = 2 * nh_kd + self.dh
+        self.dwconv = ConvBN(detail_ch, detail_ch, 3, 1, 1, groups=detail_ch)
+        self.act = nn.ReLU6()
+        self.pwconv = ConvBN(detail_ch, dim)
+        self.gate = HSigmoid()
+
+    def _axial(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """Attention along one squeezed axis; q, k: [B, nh_kd, N], v: [B, dh, N] → [B, dh, N]."""
+        b, _, n = q.shape
+        q = q.reshape(b, self.num_heads, -1, n).transpose(2, 3)
+        k = k.reshape(b, self.num_heads, -1, n)
+        v = v.reshape(b, self.num_heads, -1, n).transpose(2, 3)
+        attn = torch.softmax(torch.matmul(q, k) * self.scale, dim=-1)
+        return torch.matmul(attn, v).transpose(2, 3).reshape(b, self.dh, n)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, _, h, w = x.shape
+        q, k, v = self.to_q(x), self.to_k(x), self.to_v(x)
+        detail = self.pwconv(self.act(self.dwconv(torch.cat([q, k, v], dim=1))))
+        row = self._axial(self.pos_emb_rowq(q.mean(-1)), self.pos_emb_rowk(k.mean(-1)), v.mean(-1))
+        col = self._axial(self.pos_emb_columnq(q.mean(-2)), self.pos_emb_columnk(k.mean(-2)), v.mean(-2))
+        row = self.proj_encode_row(row.reshape(b, self.dh, h, 1))
+        col = self.proj_encode_column(col.reshape(b, self.dh, 1, w))
+        xx = self.proj(v + row + col)
+        return self.gate(xx) * detail
+
+
+class Mlp(nn.Module):
+    """Conv-BN → depthwise 3×3 → ReLU6 → Conv-BN."""
+
+    def __init__(self, dim: int, hidden: int) -> None:
+        super().__init__()
+        self.fc1 = ConvBN(dim, hidden)
+        self.dwconv = nn.Conv2d(hidden, hidden, 3, 1, 1, groups=hidden, bias=True)
+        self.act = nn.ReLU6()
+        self.fc2 = ConvBN(hidden, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc2(self.act(self.dwconv(self.fc1(x))))
+
+
+class SeaBlock(nn.Module):
+    def __init__(self, dim: int, key_dim: int, num_heads: int, mlp_ratio: int, attn_ratio: int, drop_path: float):
+        super().__init__()
+        self.attn = SeaAttention(dim, key_dim, num_heads, attn_ratio)
+        self.mlp = Mlp(dim, dim * mlp_ratio)
+        self.drop_path = DropPath(drop_path)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.drop_path(self.attn(x))
+        return x + self.drop_path(self.mlp(x))
+
+
+class SeaTransformerStage(nn.Module):
+    def __init__(self, cfg: SeaFormerConfig, index: int) -> None:
+        super().__init__()
+        depth = cfg.depths[index]
+        rates = torch.linspace(0, cfg.drop_path_rate, depth).tolist() if depth > 1 else [0.0]
+        self.transformer_blocks = nn.ModuleList(
+            SeaBlock(cfg.emb_dims[index], cfg.key_dims[index], cfg.num_heads, cfg.mlp_ratios[index], cfg.attn_ratio, r)
+            for r in rates
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for block in self.transformer_blocks:
+            x = block(x)
+        return x
+
+
+class SeaFormer(nn.Module):
+    """The SeaFormer seg backbone as four pyramid stages (strides 8, 16, 32, 64)."""
+
+    def __init__(self, cfg: SeaFormerConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        num_smb, num_trans = len(cfg.smb), len(cfg.depths)
+        if num_smb - num_trans != 2:
+            raise ValueError("SeaFormer pyramid expects transformers after all MV2 stages but the first two")
+        for i, rows in enumerate(cfg.smb):
+            self.add_module(f"smb{i + 1}", StackedMV2Block(rows, cfg.channels[i], stem=i == 0))
+        for j in range(num_trans):
+            self.add_module(f"trans{j + 1}", SeaTransformerStage(cfg, j))
+
+    @property
+    def num_stages(self) -> int:
+        return 1 + len(self.cfg.depths)
+
+    def stage(self, index: int, x: torch.Tensor) -> torch.Tensor:
+        """Run pyramid stage ``index`` (0 → stride 8 from the image, i → the i-th transformer stage)."""
+        if index == 0:
+            return self.smb2(self.smb1(x))
+        return getattr(self, f"trans{index}")(getattr(self, f"smb{index + 2}")(x))
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        feats = []
+        for i in range(self.num_stages):
+            x = self.stage(i, x)
+            feats.append(x)
+        return feats
+
+
+def seaformer_state_dict_from_upstream(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Map a SeaFormer checkpoint (cls or seg) onto :class:`SeaFormer` keys.
+
+    Accepts the top-level containers ``state_dict_ema`` / ``state_dict`` / ``model``, strips the seg
+    ``backbone.`` prefix and drops the classifier (``linear.*``) and seg decode-head keys.
+    """
+    for container in ("state_dict_ema", "state_dict", "model"):
+        if container in state and isinstance(state[container], Mapping):
+            state = state[container]
+            break
+    out: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        if key.startswith("module."):
+            key = key[len("module."):]
+        if key.startswith("backbone."):
+            key = key[len("backbone."):]
+        if key.startswith(("smb", "trans")):
+            out[key] = value
+    return out

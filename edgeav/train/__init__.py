@@ -1,0 +1,1 @@
+"""Losses, trainer and distillation (layer 2)."""
