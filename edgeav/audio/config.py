@@ -107,7 +107,7 @@ VGGISH_LOGMEL = LogMelConfig(
     mel_triangles="mel",
     mel_norm=None,
 )
-"""torchvggish ``vggish_input``: one 0.96 s example (96×64) per 15 360+240 samples."""
+"""torchvggish ``vggish_input``: the first 0.96 s example (96×64); it needs at least 15 600 samples."""
 
 PANNS_LOGMEL_16K = LogMelConfig(
     n_fft=512,
