@@ -66,3 +66,23 @@ def make_divisible(value: float, divisor: int = 8, min_value: int | None = None)
     if new < 0.9 * value:
         new += divisor
     return new
+
+
+def init_conv_fan_out(module: nn.Module) -> None:
+    """He-normal (fan-out) init for every conv and small normal linears — the MobileNet/SeaFormer recipe.
+
+    BatchNorm weights are left as built (ConvBN zero-initialises SeaFormer's residual projections).
+
+    PyTorch's default conv init shrinks activations layer by layer; through a 19-block trunk the signal
+    all but vanishes, which matters when a model is trained without pretrained weights.
+    """
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d):
+            fan_out = m.kernel_size[0] * m.kernel_size[1] * m.out_channels // m.groups
+            nn.init.normal_(m.weight, 0.0, (2.0 / fan_out) ** 0.5)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0.0, 0.01)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)

@@ -152,7 +152,7 @@ class LightAVSeg(nn.Module):
         self.register_buffer("pixel_std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
         self.frontend = LogMelFrontEnd(cfg.logmel)
         self.audio = PannsMobileNetV2(cfg.audio)
-        self.visual = SeaFormer(cfg.visual)
+        self.visual = SeaFormer(cfg.visual, input_size=cfg.image_size)
         chans = cfg.visual.pyramid_channels
         audio_dims = (cfg.audio.embedding_dim,) + chans[:-1]
         self.encoder = nn.ModuleList(AudioRefinement(a, v) for a, v in zip(audio_dims, chans))

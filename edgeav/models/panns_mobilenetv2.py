@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from edgeav.models.layers import init_conv_fan_out
+
 # (expansion t, channels c, repeats n, stride s) as in the upstream MobileNetV2.
 PANNS_MV2_SETTING: tuple[tuple[int, int, int, int], ...] = (
     (1, 16, 1, 1),
@@ -93,6 +95,8 @@ class PannsMobileNetV2(nn.Module):
         )
         self.features = nn.Sequential(*layers)
         self.fc1 = nn.Linear(cfg.last_channels, cfg.embedding_dim)
+        init_conv_fan_out(self)
+        nn.init.xavier_uniform_(self.fc1.weight)  # upstream init_layer; keeps the embedding's scale
 
     def forward(self, logmel: torch.Tensor) -> torch.Tensor:
         # bn0 normalises each mel bin: move mels onto the channel axis and back.

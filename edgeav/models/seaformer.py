@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from edgeav.models.layers import ConvBN, DropPath, HSigmoid, make_divisible
+from edgeav.models.layers import ConvBN, DropPath, HSigmoid, init_conv_fan_out, make_divisible
 
 BlockCfg = tuple[int, int, int, int]  # (kernel, expansion, out channels, stride)
 
@@ -136,25 +136,42 @@ def _linear_resize_matrix(src: int, dst: int) -> torch.Tensor:
 
 
 class SqueezeAxialPositionalEmbedding(nn.Module):
-    """Learnable 1-D positional embedding of length 16, resized linearly to the axis length."""
+    """Learnable 1-D positional embedding of length 16, resized linearly to the axis length.
 
-    def __init__(self, dim: int, length: int = 16) -> None:
+    When the axis length is known at build time the resize matrix is a (non-persistent) buffer, so the
+    exported graph holds it as a buffer rather than a lifted constant (ExecuTorch 1.5 fails on lifted
+    constants consumed inside a delegate). Other lengths (e.g. training at another size) build the
+    matrix on the fly.
+    """
+
+    def __init__(self, dim: int, length: int = 16, axis_length: int | None = None) -> None:
         super().__init__()
         self.pos_embed = nn.Parameter(torch.randn(1, dim, length))
+        self.axis_length = axis_length
+        if axis_length is not None and axis_length != length:
+            self.register_buffer("resize", _linear_resize_matrix(length, axis_length).clone(), persistent=False)
+        else:
+            self.resize = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         n = x.shape[-1]
         if n == self.pos_embed.shape[-1]:
             return x + self.pos_embed
-        resize = _linear_resize_matrix(self.pos_embed.shape[-1], n).to(x.device, x.dtype)
+        if self.resize is not None and n == self.axis_length:
+            resize = self.resize
+        else:
+            resize = _linear_resize_matrix(self.pos_embed.shape[-1], n).to(x.device, x.dtype)
         return x + torch.matmul(self.pos_embed, resize)
 
 
 class SeaAttention(nn.Module):
     """Squeeze-enhanced axial attention: row and column attention on pooled axes, gated by a detail branch."""
 
-    def __init__(self, dim: int, key_dim: int, num_heads: int, attn_ratio: int) -> None:
+    def __init__(
+        self, dim: int, key_dim: int, num_heads: int, attn_ratio: int, resolution: tuple[int, int] | None = None
+    ) -> None:
         super().__init__()
+        rows, cols = resolution or (None, None)
         self.num_heads = num_heads
         self.scale = key_dim**-0.5
         nh_kd = key_dim * num_heads
@@ -164,11 +181,11 @@ class SeaAttention(nn.Module):
         self.to_v = ConvBN(dim, self.dh)
         self.proj = nn.Sequential(nn.ReLU6(), ConvBN(self.dh, dim, bn_weight_init=0.0))
         self.proj_encode_row = nn.Sequential(nn.ReLU6(), ConvBN(self.dh, self.dh, bn_weight_init=0.0))
-        self.pos_emb_rowq = SqueezeAxialPositionalEmbedding(nh_kd)
-        self.pos_emb_rowk = SqueezeAxialPositionalEmbedding(nh_kd)
+        self.pos_emb_rowq = SqueezeAxialPositionalEmbedding(nh_kd, axis_length=rows)
+        self.pos_emb_rowk = SqueezeAxialPositionalEmbedding(nh_kd, axis_length=rows)
         self.proj_encode_column = nn.Sequential(nn.ReLU6(), ConvBN(self.dh, self.dh, bn_weight_init=0.0))
-        self.pos_emb_columnq = SqueezeAxialPositionalEmbedding(nh_kd)
-        self.pos_emb_columnk = SqueezeAxialPositionalEmbedding(nh_kd)
+        self.pos_emb_columnq = SqueezeAxialPositionalEmbedding(nh_kd, axis_length=cols)
+        self.pos_emb_columnk = SqueezeAxialPositionalEmbedding(nh_kd, axis_length=cols)
         detail_ch = 2 * nh_kd + self.dh
         self.dwconv = ConvBN(detail_ch, detail_ch, 3, 1, 1, groups=detail_ch)
         self.act = nn.ReLU6()
@@ -211,9 +228,18 @@ class Mlp(nn.Module):
 
 
 class SeaBlock(nn.Module):
-    def __init__(self, dim: int, key_dim: int, num_heads: int, mlp_ratio: int, attn_ratio: int, drop_path: float):
+    def __init__(
+        self,
+        dim: int,
+        key_dim: int,
+        num_heads: int,
+        mlp_ratio: int,
+        attn_ratio: int,
+        drop_path: float,
+        resolution: tuple[int, int] | None = None,
+    ):
         super().__init__()
-        self.attn = SeaAttention(dim, key_dim, num_heads, attn_ratio)
+        self.attn = SeaAttention(dim, key_dim, num_heads, attn_ratio, resolution)
         self.mlp = Mlp(dim, dim * mlp_ratio)
         self.drop_path = DropPath(drop_path)
 
@@ -223,12 +249,12 @@ class SeaBlock(nn.Module):
 
 
 class SeaTransformerStage(nn.Module):
-    def __init__(self, cfg: SeaFormerConfig, index: int) -> None:
+    def __init__(self, cfg: SeaFormerConfig, index: int, resolution: tuple[int, int] | None = None) -> None:
         super().__init__()
         depth = cfg.depths[index]
         rates = torch.linspace(0, cfg.drop_path_rate, depth).tolist() if depth > 1 else [0.0]
         self.transformer_blocks = nn.ModuleList(
-            SeaBlock(cfg.emb_dims[index], cfg.key_dims[index], cfg.num_heads, cfg.mlp_ratios[index], cfg.attn_ratio, r)
+            SeaBlock(cfg.emb_dims[index], cfg.key_dims[index], cfg.num_heads, cfg.mlp_ratios[index], cfg.attn_ratio, r, resolution)
             for r in rates
         )
 
@@ -238,10 +264,22 @@ class SeaTransformerStage(nn.Module):
         return x
 
 
-class SeaFormer(nn.Module):
-    """The SeaFormer seg backbone as four pyramid stages (strides 8, 16, 32, 64)."""
+def _stage_resolution(input_size: int, stride: int) -> int:
+    """Feature size after ``log2(stride)`` stride-2 convs with 'same' padding: ceil at every halving."""
+    size = input_size
+    while stride > 1:
+        size, stride = (size + 1) // 2, stride // 2
+    return size
 
-    def __init__(self, cfg: SeaFormerConfig) -> None:
+
+class SeaFormer(nn.Module):
+    """The SeaFormer seg backbone as four pyramid stages (strides 8, 16, 32, 64).
+
+    ``input_size`` (square images) lets the attention layers precompute their positional resizes; the
+    backbone still runs at other sizes.
+    """
+
+    def __init__(self, cfg: SeaFormerConfig, input_size: int | None = None) -> None:
         super().__init__()
         self.cfg = cfg
         num_smb, num_trans = len(cfg.smb), len(cfg.depths)
@@ -250,7 +288,9 @@ class SeaFormer(nn.Module):
         for i, rows in enumerate(cfg.smb):
             self.add_module(f"smb{i + 1}", StackedMV2Block(rows, cfg.channels[i], stem=i == 0))
         for j in range(num_trans):
-            self.add_module(f"trans{j + 1}", SeaTransformerStage(cfg, j))
+            side = _stage_resolution(input_size, 2 ** (j + 4)) if input_size else None
+            self.add_module(f"trans{j + 1}", SeaTransformerStage(cfg, j, (side, side) if side else None))
+        init_conv_fan_out(self)
 
     @property
     def num_stages(self) -> int:

@@ -1,0 +1,147 @@
+"""`edgeav export`: a registry model (+ checkpoint) to verified phone artifacts with manifests.
+
+A thin wrapper over ``export_targets.pipeline.export_model``: it validates the options first (cheap, before
+any model is built), loads the weights, shows progress and prints the summary table.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from pathlib import Path
+from typing import Iterator
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from edgeav.checkpoints import load_checkpoint
+from edgeav.errors import UsageError
+from edgeav.registry import get_model_entry
+from export_targets.formats import FORMATS, PRESETS, check_installed, check_precision, resolve_targets
+from export_targets.pipeline import STAGES, ExportResult, export_model
+
+_PRESET_HELP = ", ".join(f"{name} ({' + '.join(fmts)})" for name, fmts in PRESETS.items() if name != "all")
+_TARGET_HELP = f"{_PRESET_HELP}, all, or formats: {', '.join(f.name for f in FORMATS)} (comma-separated)"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export",
+        help="lower a model to phone artifacts and verify each one",
+        description="Export a registry model to ExecuTorch / LiteRT / Core ML / ONNX artifacts, verify each "
+        "against PyTorch on realistic samples, and write a manifest beside each artifact.",
+    )
+    p.add_argument("--model", required=True, help="registry name (see `edgeav models`)")
+    p.add_argument("--config", help="model config, e.g. paper or small (default: the model's default)")
+    p.add_argument("--checkpoint", type=Path, help="trained weights (state dict; loaded with weights_only=True)")
+    p.add_argument("--target", default="android", help=f"what to export: {_TARGET_HELP} (default: android)")
+    p.add_argument("--out", type=Path, default=Path("dist"), help="output directory (default: dist)")
+    p.add_argument("--precision", default="fp32", help="fp32 (int8 comes with `edgeav quantize`)")
+    p.add_argument("--samples", type=int, default=4, help="realistic samples for the parity check (default: 4)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the verification samples")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    # Validate every option before anything heavy is imported or built.
+    targets = resolve_targets(args.target)
+    check_precision(args.precision, targets)
+    if args.samples < 1:
+        raise UsageError(f"--samples must be at least 1 (got {args.samples})")
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out '{args.out}' is a file; pass a directory")
+    entry = get_model_entry(args.model)
+    config_name = args.config or entry.default_config
+    entry.config(config_name)
+    check_installed(targets)
+
+    err = _live_console()
+    model = entry.build(config_name)
+    if args.checkpoint is not None:
+        info = load_checkpoint(model, args.checkpoint)
+        weights = info.to_dict()
+        err.print(f"weights: {escape(str(info.path))} ({info.tensors} tensors, sha256 {info.sha256[:12]}…)")
+    else:
+        weights = {"source": "registry-init", "note": "no checkpoint: the registry's initialisation"}
+        err.print(_no_checkpoint_notice(entry.name, config_name))
+
+    with _progress(err, [t.name for t in targets]) as on_stage:
+        results = export_model(
+            entry, model, config_name, [t.name for t in targets], args.out, args.precision, on_stage,
+            n_samples=args.samples, seed=args.seed, weights=weights,
+        )
+    _print_summary(Console(), results, f"{entry.name} [{config_name}] → {args.out}")
+    return 0
+
+
+def _no_checkpoint_notice(model: str, config: str) -> Panel:
+    return Panel(
+        f"No --checkpoint given: exporting [bold]{escape(model)}[/] ({escape(config)}) with the registry's "
+        "initialisation weights.\nThe artifacts are structurally valid and verified, but the model is "
+        "untrained: its masks mean nothing.\nPass [bold]--checkpoint PATH[/] to export trained weights.",
+        title="[bold]NO CHECKPOINT — UNTRAINED WEIGHTS[/]",
+        border_style="bold red",
+        expand=False,
+    )
+
+
+def _live_console() -> Console:
+    """A stderr console that keeps drawing while converters' output is redirected away from fd 2."""
+    try:
+        if sys.stderr.isatty():
+            return Console(file=os.fdopen(os.dup(sys.stderr.fileno()), "w"), stderr=True)
+    except (AttributeError, OSError, ValueError):
+        pass
+    return Console(stderr=True)
+
+
+@contextlib.contextmanager
+def _progress(console: Console, formats: list[str]) -> Iterator:
+    steps = len(STAGES) - 1  # "done" completes the bar
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.fields[fmt]:<11}"),
+        BarColumn(bar_width=20),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        tasks = {f: progress.add_task("waiting", total=steps, fmt=f, start=False) for f in formats}
+
+        def on_stage(fmt: str, stage: str) -> None:
+            task = tasks[fmt]
+            if stage == STAGES[0]:
+                progress.start_task(task)
+            index = STAGES.index(stage)
+            progress.update(task, completed=index, description="done" if stage == "done" else f"{stage}…")
+
+        yield on_stage
+
+
+def _print_summary(console: Console, results: list[ExportResult], title: str) -> None:
+    table = Table(title=escape(title))
+    for col, justify in (("format", "left"), ("precision", "left"), ("size MB", "right"), ("max abs err", "right"),
+                         ("SQNR dB", "right"), ("export s", "right")):
+        table.add_column(col, justify=justify, no_wrap=True)
+    for r in results:
+        p = r.parity
+        passed = p.status == "passed"
+        table.add_row(
+            r.format, r.precision, f"{r.size_mb:.2f}",
+            f"{p.max_abs_error:.2e}" if passed else "—", f"{p.sqnr_db:.1f}" if passed else p.status,
+            f"{r.export_seconds:.1f}",
+        )
+    console.print(table)
+    for r in results:
+        console.print(f"{r.format}: {escape(str(r.path))} (+ .json manifest)", soft_wrap=True)
+        if r.parity.status != "passed":
+            console.print(f"[yellow]{r.format}: parity {escape(r.parity.summary())}[/]")
+        for name, count in r.rewrites.items():
+            console.print(f"[dim]{r.format}: rewrite {name} ×{count}[/]")
+        for w in r.warnings:
+            console.print(f"[yellow]{r.format}: {escape(w)}[/]", soft_wrap=True)

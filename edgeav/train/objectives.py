@@ -1,0 +1,62 @@
+"""How each model family is trained: its loss and its prediction, looked up by model name."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from edgeav.errors import UsageError
+from edgeav.train.losses import lightavseg_loss
+
+Batch = dict[str, Any]
+
+
+class TrainingForward(nn.Module):
+    """Makes ``model.forward_train`` the module's forward, so DistributedDataParallel can wrap it.
+
+    DDP synchronises gradients only for calls that go through its own ``forward``; calling
+    ``ddp.module.forward_train`` directly would silently skip the all-reduce.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, *inputs: torch.Tensor) -> Any:
+        return self.model.forward_train(*inputs)
+
+
+@dataclass(frozen=True)
+class Objective:
+    """``loss(net, model, batch)``: named scalars, the total under "loss"; ``net`` runs ``forward_train``
+    (possibly DDP-wrapped), ``model`` is the bare model for its config. ``logits(model, batch)`` predicts."""
+
+    loss: Callable[[nn.Module, nn.Module, Batch], dict[str, torch.Tensor]]
+    logits: Callable[[nn.Module, Batch], torch.Tensor]
+
+
+def _annotated(batch: Batch) -> torch.Tensor:
+    return torch.as_tensor(batch["annotated"], dtype=torch.bool)
+
+
+def _lightavseg_loss(net: nn.Module, model: nn.Module, batch: Batch) -> dict[str, torch.Tensor]:
+    keep = _annotated(batch)
+    out = net(batch["frames"][keep], batch["audio"][keep])
+    return lightavseg_loss(out, batch["mask"][keep], model.cfg.align_temperature, model.cfg.align_weight)
+
+
+def _lightavseg_logits(model: nn.Module, batch: Batch) -> torch.Tensor:
+    return model.forward_train(batch["frames"], batch["audio"]).logits
+
+
+OBJECTIVES: dict[str, Objective] = {
+    "lightavseg": Objective(loss=_lightavseg_loss, logits=_lightavseg_logits),
+}
+
+
+def get_objective(model_name: str) -> Objective:
+    if model_name not in OBJECTIVES:
+        raise UsageError(f"no training objective for '{model_name}'; trainable models: {', '.join(OBJECTIVES)}")
+    return OBJECTIVES[model_name]

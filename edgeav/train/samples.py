@@ -1,0 +1,54 @@
+"""Frame-level training samples from clip datasets.
+
+Every model in edgeav takes one frame and its audio per forward (the deployable contract), so training
+and evaluation flatten clips of T frames into samples. Only frames whose mask is ground truth become
+samples (AVSBench S4 train annotates frame 1 of 5); the pattern is read from the first clip, since the
+official splits annotate the same frames in every clip of a split.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch.utils.data import Dataset
+
+from edgeav.errors import DataError
+
+
+class FrameSamples(Dataset):
+    """The annotated frames of every clip, each a dict: frames [3,H,W], audio [S], mask [1,H,W], annotated."""
+
+    def __init__(self, clips: Dataset, audio_shuffle_seed: int | None = None) -> None:
+        self.clips = clips
+        if len(clips) == 0:
+            raise DataError("the dataset has no clips; check the --data path or the number of scenes")
+        first = clips[0]
+        if first.audio is None:
+            raise DataError(
+                "this dataset has no raw audio (only pickled log-mel); edgeav models take raw PCM — "
+                "add the audio wavs of the official layout"
+            )
+        self.frame_ids = [t for t in range(first.num_frames) if bool(first.annotated[t])]
+        if not self.frame_ids:
+            raise DataError("the first clip has no annotated frame; this split cannot be used for training or evaluation")
+        self._audio_perm: torch.Tensor | None = None
+        if audio_shuffle_seed is not None:
+            # Shuffling audio across clips (a derangement) measures how much a model relies on sound.
+            n = len(clips)
+            g = torch.Generator().manual_seed(audio_shuffle_seed)
+            self._audio_perm = (torch.arange(n) + torch.randint(1, max(n, 2), (1,), generator=g)) % n
+
+    def __len__(self) -> int:
+        return len(self.clips) * len(self.frame_ids)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        clip_idx, k = divmod(index, len(self.frame_ids))
+        t = self.frame_ids[k]
+        clip = self.clips[clip_idx]
+        audio_clip = clip if self._audio_perm is None else self.clips[int(self._audio_perm[clip_idx])]
+        return {
+            "frames": clip.frames[t],
+            "audio": audio_clip.audio[t],
+            "mask": clip.masks[t],
+            "annotated": bool(clip.annotated[t]),
+        }

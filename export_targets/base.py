@@ -1,0 +1,149 @@
+"""The protocol every export format implements, and the facts that describe a format.
+
+A format is two things: a frozen :class:`TargetInfo` (data: suffix, precisions, required modules, where
+its artifacts run) and an :class:`ExportTarget` (behaviour: lower a module to an artifact, describe a
+saved artifact's structure, load it into a :class:`Runner`). The pipeline, the CLI and ``bench`` only
+talk to these two faces.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Mapping, Protocol, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from edgeav.specs import IOSpec
+
+@dataclass(frozen=True)
+class TargetInfo:
+    """What a format is: the row of the ``export_formats()`` table."""
+
+    name: str  # the --target name, e.g. "executorch"
+    implementation: str  # "module:Class" of the ExportTarget, imported only when used
+    title: str  # for people, e.g. "ExecuTorch (XNNPACK)"
+    suffix: str  # ".pte"; a suffix naming a directory when ``is_directory``
+    precisions: Mapping[str, str]  # requested precision -> precision the artifact computes in
+    requires: tuple[str, ...]  # modules needed to lower
+    runtimes: tuple[str, ...]  # modules able to run the artifact: any one of them is enough
+    pip_extra: str  # the pyproject extra that installs ``requires``
+    platforms: tuple[str, ...] = ()  # ``sys.platform`` values where the runtime works; () = anywhere
+    is_directory: bool = False
+    notes: str = ""
+
+    def missing_modules(self) -> list[str]:
+        """The modules in ``requires`` that are not installed."""
+        return [m for m in self.requires if importlib.util.find_spec(m) is None]
+
+    def runtime_module(self) -> str | None:
+        """The first installed runtime module, or None."""
+        return next((m for m in self.runtimes if importlib.util.find_spec(m) is not None), None)
+
+    def run_skip_reason(self) -> str | None:
+        """Why artifacts of this format cannot run on this host, or None when they can."""
+        if self.platforms and sys.platform not in self.platforms:
+            names = {"darwin": "macOS", "linux": "Linux", "win32": "Windows"}
+            where = " or ".join(names.get(p, p) for p in self.platforms)
+            return f"{self.title} runs only on {where}"
+        if self.runtime_module() is None:
+            return f"no {self.title} runtime installed (pip install {' or '.join(self.runtimes)})"
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "suffix": self.suffix,
+            "precisions": dict(self.precisions),
+            "requires": list(self.requires),
+            "runtimes": list(self.runtimes),
+            "platforms": list(self.platforms),
+        }
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """One input or output as a saved artifact declares it (name is None when the format has none)."""
+
+    name: str | None
+    shape: tuple[int, ...]
+    dtype: str  # numpy-style name: "float32", "float16", "int8", ...
+
+
+@dataclass(frozen=True)
+class ArtifactStructure:
+    """What a saved artifact says about itself, read without running it."""
+
+    inputs: tuple[TensorInfo, ...]
+    outputs: tuple[TensorInfo, ...]
+    ops: tuple[str, ...]  # the sorted op set (MIL ops, TFLite builtins, ONNX op types, edge ops)
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LoweringReport:
+    """What a lowering did besides writing the artifact."""
+
+    details: Mapping[str, Any] = field(default_factory=dict)  # e.g. the delegation summary
+    warnings: tuple[str, ...] = ()
+    ops: tuple[str, ...] = ()  # the op set seen while lowering, for formats whose artifact does not list it
+
+
+class Runner(Protocol):
+    """A loaded artifact. ``run`` takes the inputs in IOSpec order and returns the outputs in order."""
+
+    def run(self, inputs: Sequence[torch.Tensor | np.ndarray]) -> list[np.ndarray]: ...
+
+
+class ExportTarget(ABC):
+    """One export format. Subclasses set ``info`` and implement the three steps."""
+
+    info: ClassVar[TargetInfo]
+
+    @abstractmethod
+    def lower(
+        self,
+        model: nn.Module,
+        example_inputs: tuple[torch.Tensor, ...],
+        io_spec: IOSpec,
+        precision: str,
+        dest: Path,
+    ) -> LoweringReport:
+        """Convert ``model`` (eval mode, rewrites applied) and write the artifact to ``dest``."""
+
+    @abstractmethod
+    def inspect(self, path: Path) -> ArtifactStructure:
+        """Read a saved artifact's inputs, outputs and op set without executing it."""
+
+    @abstractmethod
+    def load(self, path: Path, io_spec: IOSpec | None = None) -> Runner:
+        """Load a saved artifact for execution on this host (see ``TargetInfo.run_skip_reason``).
+
+        With ``io_spec``, runners of formats that name their inputs bind them by name, not by position.
+        """
+
+
+def to_numpy(x: torch.Tensor | np.ndarray) -> np.ndarray:
+    """A C-contiguous numpy array (no 0-strides, which some runtimes misread)."""
+    arr = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+    return np.ascontiguousarray(arr)
+
+
+def to_tensor(x: torch.Tensor | np.ndarray) -> torch.Tensor:
+    """A contiguous CPU tensor that owns its memory."""
+    t = x.detach().cpu() if isinstance(x, torch.Tensor) else torch.from_numpy(np.asarray(x))
+    return t.clone(memory_format=torch.contiguous_format)
+
+
+def one_line(exc: BaseException, limit: int = 240) -> str:
+    """``Type: first line of the message``, shortened: converter errors span pages, ours span one line."""
+    text = str(exc).strip()
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    if len(first) > limit:
+        first = first[: limit - 3] + "..."
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

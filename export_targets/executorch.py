@@ -1,0 +1,133 @@
+"""ExecuTorch ``.pte`` with the XNNPACK partitioner (fp32), its runner, and the post-lowering checks."""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from edgeav.errors import ExportError
+from edgeav.specs import IOSpec
+from export_targets.base import (
+    ArtifactStructure,
+    ExportTarget,
+    LoweringReport,
+    TensorInfo,
+    one_line,
+    to_numpy,
+    to_tensor,
+)
+from export_targets.formats import format_info
+
+# Edge ops that must never run on portable kernels: a portable conv is ~200x slower (backends.md §3).
+HEAVY_OPS = ("convolution", "linear", "addmm", "mm", "bmm")
+_NOT_OPS = ("executorch_call_delegate", "getitem")
+
+
+def _op_name(target: Any) -> str:
+    """``aten.convolution.default`` for an edge op (its ``__name__``), else the callable's name."""
+    return str(getattr(target, "__name__", target))
+
+
+def delegation_summary(graph_module: torch.fx.GraphModule) -> dict[str, Any]:
+    """Count edge ops inside XNNPACK-lowered modules vs ops left for portable kernels."""
+    delegated: Counter[str] = Counter()
+    portable: Counter[str] = Counter()
+    subgraphs = 0
+    for node in graph_module.graph.nodes:
+        if node.op == "get_attr" and str(node.target).startswith("lowered_module"):
+            lowered = getattr(graph_module, node.target)
+            subgraphs += 1
+            for inner in lowered.original_module.graph.nodes:
+                if inner.op == "call_function" and _op_name(inner.target) not in _NOT_OPS:
+                    delegated[_op_name(inner.target)] += 1
+        elif node.op == "call_function" and _op_name(node.target) not in _NOT_OPS:
+            portable[_op_name(node.target)] += 1
+    return {
+        "backend": "XnnpackBackend",
+        "delegated_subgraphs": subgraphs,
+        "delegated_ops": sum(delegated.values()),
+        "portable_ops": sum(portable.values()),
+        "delegated": dict(sorted(delegated.items())),
+        "portable": dict(sorted(portable.items())),
+    }
+
+
+def heavy_ops_left(summary: dict[str, Any]) -> list[str]:
+    """Portable ops that should have been delegated (conv/linear/matmul)."""
+    return [op for op in summary["portable"] if op.removeprefix("aten.").split(".")[0] in HEAVY_OPS]
+
+
+class ExecuTorchTarget(ExportTarget):
+    info = format_info("executorch")
+
+    def lower(
+        self,
+        model: nn.Module,
+        example_inputs: tuple[torch.Tensor, ...],
+        io_spec: IOSpec,
+        precision: str,
+        dest: Path,
+    ) -> LoweringReport:
+        from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+        from executorch.exir import to_edge_transform_and_lower
+
+        exported = torch.export.export(model, example_inputs)
+        edge = to_edge_transform_and_lower(exported, partitioner=[XnnpackPartitioner()])
+        summary = delegation_summary(edge.exported_program().graph_module)
+        dest.write_bytes(edge.to_executorch().buffer)
+        heavy = heavy_ops_left(summary)
+        warnings = (
+            (f"ExecuTorch: {', '.join(heavy)} left on portable kernels (not in an XNNPACK subgraph); "
+             "expect a large slowdown — check dtypes, ranks and layouts of those ops",)
+            if heavy else ()
+        )
+        ops = tuple(sorted({*summary["delegated"], *summary["portable"]}))
+        return LoweringReport(details={"delegation": summary}, warnings=warnings, ops=ops)
+
+    def inspect(self, path: Path) -> ArtifactStructure:
+        method = _load_method(path)
+        meta = method.metadata
+        inputs = tuple(_tensor_info(meta.input_tensor_meta(i)) for i in range(meta.num_inputs()))
+        outputs = tuple(_tensor_info(meta.output_tensor_meta(i)) for i in range(meta.num_outputs()))
+        return ArtifactStructure(inputs=inputs, outputs=outputs, ops=())
+
+    def load(self, path: Path, io_spec: IOSpec | None = None) -> ExecuTorchRunner:
+        return ExecuTorchRunner(path)
+
+
+class ExecuTorchRunner:
+    """Runs a ``.pte`` with ``executorch.runtime`` (XNNPACK kernels registered in the wheel)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._method = _load_method(self.path)
+
+    def run(self, inputs: Sequence[torch.Tensor | np.ndarray]) -> list[np.ndarray]:
+        try:
+            outs = self._method.execute([to_tensor(x) for x in inputs])
+        except RuntimeError as exc:
+            raise ExportError(f"ExecuTorch could not run {self.path.name} ({one_line(exc)})") from exc
+        return [to_numpy(o) for o in outs]
+
+
+# c10::ScalarType codes as MethodMeta reports them -> numpy dtype names.
+_SCALAR_TYPES = {0: "uint8", 1: "int8", 2: "int16", 3: "int32", 4: "int64", 5: "float16", 6: "float32",
+                 7: "float64", 11: "bool"}
+
+
+def _tensor_info(meta: Any) -> TensorInfo:
+    code = int(meta.dtype())
+    return TensorInfo(name=None, shape=tuple(int(s) for s in meta.sizes()), dtype=_SCALAR_TYPES.get(code, f"scalar_type_{code}"))
+
+
+def _load_method(path: Path) -> Any:
+    from executorch.runtime import Runtime
+
+    try:
+        return Runtime.get().load_program(Path(path)).load_method("forward")
+    except (RuntimeError, ValueError) as exc:
+        raise ExportError(f"ExecuTorch cannot load {Path(path).name} ({one_line(exc)}); re-export it") from exc

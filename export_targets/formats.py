@@ -1,0 +1,172 @@
+"""The table of export formats and target presets; every --target / --precision check reads it.
+
+Each format's code lives in its own module (``export_targets.<name>``) and is imported only when that
+format is used, so listing formats or rejecting a bad option never imports a converter.
+"""
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import MappingProxyType
+
+from edgeav.errors import MissingDependencyError, UsageError
+from edgeav.specs import IOSpec
+from export_targets.base import ExportTarget, Runner, TargetInfo
+
+_FP32 = MappingProxyType({"fp32": "fp32"})
+
+FORMATS: tuple[TargetInfo, ...] = (
+    TargetInfo(
+        name="executorch",
+        implementation="export_targets.executorch:ExecuTorchTarget",
+        title="ExecuTorch (XNNPACK)",
+        suffix=".pte",
+        precisions=_FP32,
+        requires=("executorch",),
+        runtimes=("executorch",),
+        pip_extra="executorch",
+        notes="torch.export -> to_edge_transform_and_lower(XnnpackPartitioner) -> .pte",
+    ),
+    TargetInfo(
+        name="litert",
+        implementation="export_targets.litert:LiteRTTarget",
+        title="LiteRT (TFLite)",
+        suffix=".tflite",
+        precisions=_FP32,
+        requires=("litert_torch",),
+        runtimes=("ai_edge_litert", "tflite_runtime"),
+        pip_extra="tflite",
+        notes="litert_torch.convert -> .tflite; the interpreter applies XNNPACK by default",
+    ),
+    TargetInfo(
+        name="coreml",
+        implementation="export_targets.coreml:CoreMLTarget",
+        title="Core ML",
+        suffix=".mlpackage",
+        # Core ML computes in fp16 (mlprogram default, what the Neural Engine runs); I/O stays fp32.
+        precisions=MappingProxyType({"fp32": "fp16"}),
+        requires=("coremltools",),
+        runtimes=("coremltools",),
+        pip_extra="coreml",
+        platforms=("darwin",),
+        is_directory=True,
+        notes="torch.export(...).run_decompositions({}) -> ct.convert(mlprogram, iOS16, fp16)",
+    ),
+    TargetInfo(
+        name="onnx",
+        implementation="export_targets.onnx:ONNXTarget",
+        title="ONNX",
+        suffix=".onnx",
+        precisions=_FP32,
+        requires=("onnx", "onnxscript", "onnxsim"),
+        runtimes=("onnxruntime",),
+        pip_extra="onnx",
+        notes="torch.onnx.export(dynamo=True) -> onnxsim; verified with ONNX Runtime (CPU)",
+    ),
+)
+
+PRESETS: dict[str, tuple[str, ...]] = {
+    "android": ("executorch", "litert"),
+    "ios": ("coreml", "executorch"),
+    "all": ("executorch", "litert", "coreml", "onnx"),
+}
+
+# Precisions that exist in edgeav but are not produced by `edgeav export`, with what to do instead.
+_DEFERRED_PRECISIONS = {
+    "int8": "int8 comes with quantization (edgeav quantize); use --precision fp32",
+    "fp16": "fp16 is what Core ML computes in already; use --precision fp32 (other targets export fp32)",
+}
+
+_BY_NAME = {f.name: f for f in FORMATS}
+
+
+def export_formats() -> list[dict[str, object]]:
+    """The table of formats as rows (name, title, suffix, precisions, requires, installed, runs here)."""
+    rows: list[dict[str, object]] = []
+    for f in FORMATS:
+        skip = f.run_skip_reason()
+        rows.append(
+            {
+                "format": f.name,
+                "title": f.title,
+                "suffix": f.suffix,
+                "precisions": ", ".join(f"{k}->{v}" if k != v else k for k, v in f.precisions.items()),
+                "requires": ", ".join(f.requires),
+                "installed": not f.missing_modules(),
+                "runs_here": skip is None,
+                "note": skip or f.notes,
+            }
+        )
+    return rows
+
+
+def format_info(name: str) -> TargetInfo:
+    if name not in _BY_NAME:
+        raise UsageError(_unknown_target(name))
+    return _BY_NAME[name]
+
+
+def resolve_targets(spec: str | list[str] | tuple[str, ...]) -> tuple[TargetInfo, ...]:
+    """Turn "android", "ios", "all", a format name or a comma list of them into formats, in order."""
+    names = spec.split(",") if isinstance(spec, str) else list(spec)
+    out: list[TargetInfo] = []
+    for raw in names:
+        name = raw.strip().lower()
+        for fmt in PRESETS.get(name, (name,)):
+            info = format_info(fmt)
+            if info not in out:
+                out.append(info)
+    if not out:
+        raise UsageError(_unknown_target(str(spec)))
+    return tuple(out)
+
+
+def check_precision(precision: str, targets: tuple[TargetInfo, ...]) -> None:
+    """Raise UsageError unless every target can export ``precision``."""
+    if precision in _DEFERRED_PRECISIONS:
+        raise UsageError(_DEFERRED_PRECISIONS[precision])
+    for t in targets:
+        if precision not in t.precisions:
+            accepted = sorted({p for f in targets for p in f.precisions})
+            raise UsageError(
+                f"unknown precision '{precision}' for {t.name}; choose one of: {', '.join(accepted)}"
+            )
+
+
+def check_installed(targets: tuple[TargetInfo, ...]) -> None:
+    """Raise MissingDependencyError naming the pip extra for the first target that cannot lower here."""
+    for t in targets:
+        missing = t.missing_modules()
+        if missing:
+            raise MissingDependencyError(
+                f"target {t.name} needs {', '.join(missing)}; install it with: pip install 'edgeav[{t.pip_extra}]'"
+            )
+
+
+def get_target(name: str) -> ExportTarget:
+    """An instance of the format's ExportTarget (imports its module now)."""
+    info = format_info(name)
+    check_installed((info,))
+    module_name, _, class_name = info.implementation.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)()
+
+
+def format_of(path: Path | str) -> TargetInfo:
+    """The format of an artifact, from its suffix."""
+    name = Path(path).name
+    for info in FORMATS:
+        if name.endswith(info.suffix):
+            return info
+    raise UsageError(f"'{path}' is not an artifact edgeav knows; suffixes: {', '.join(f.suffix for f in FORMATS)}")
+
+
+def load_artifact(path: Path | str, io_spec: IOSpec | None = None) -> Runner:
+    """A runner for a saved artifact of any format (what ``bench`` and scripts use)."""
+    return get_target(format_of(path).name).load(Path(path), io_spec)
+
+
+def _unknown_target(name: str) -> str:
+    return (
+        f"unknown target '{name}'; choose one of: {', '.join(PRESETS)} (presets) or "
+        f"{', '.join(_BY_NAME)} (formats), comma-separated for several"
+    )

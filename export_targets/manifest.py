@@ -1,0 +1,137 @@
+"""The manifest that travels beside each artifact (``<artifact>.json``); the demo apps read it."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import platform
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Mapping
+
+import edgeav
+from edgeav.specs import IOSpec
+from export_targets.base import ArtifactStructure, TargetInfo
+from export_targets.parity import ParityReport
+from export_targets.staging import write_text_atomically
+
+SCHEMA_VERSION = 1
+
+# Distribution names whose versions every manifest records (None when not installed).
+TOOL_DISTRIBUTIONS = (
+    "torch",
+    "executorch",
+    "litert-torch",
+    "ai-edge-litert",
+    "tflite-runtime",
+    "coremltools",
+    "onnx",
+    "onnxscript",
+    "onnxsim",
+    "onnxruntime",
+    "numpy",
+)
+
+
+def tool_versions() -> dict[str, str | None]:
+    versions: dict[str, str | None] = {"edgeav": edgeav.__version__, "python": platform.python_version()}
+    for dist in TOOL_DISTRIBUTIONS:
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    return versions
+
+
+def artifact_digest(path: Path) -> tuple[str, int]:
+    """sha256 and size in bytes of a file, or of a directory (e.g. .mlpackage) as a tree.
+
+    A tree's digest hashes, in sorted order, each file's relative POSIX path, a NUL, its sha256 and a newline.
+    """
+    if path.is_file():
+        h = hashlib.sha256()
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        return h.hexdigest(), path.stat().st_size
+    tree = hashlib.sha256()
+    size = 0
+    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest, n = artifact_digest(f)
+        size += n
+        tree.update(f"{f.relative_to(path).as_posix()}\0{digest}\n".encode())
+    return tree.hexdigest(), size
+
+
+def _config_dict(config: Any) -> Any:
+    if dataclasses.is_dataclass(config) and not isinstance(config, type):
+        return json.loads(json.dumps(dataclasses.asdict(config), default=str))
+    if isinstance(config, Mapping):
+        return json.loads(json.dumps(dict(config), default=str))
+    return repr(config)
+
+
+def build_manifest(
+    *,
+    model_name: str,
+    config_name: str,
+    config: Any,
+    task: str,
+    info: TargetInfo,
+    requested_precision: str,
+    artifact: Path,
+    io_spec: IOSpec,
+    structure: ArtifactStructure,
+    weights: Mapping[str, Any],
+    rewrites: Mapping[str, int],
+    warnings: list[str],
+    lowering: Mapping[str, Any],
+    ops: tuple[str, ...],
+    parity: ParityReport,
+    export_seconds: float,
+    verify_seconds: float,
+) -> dict[str, Any]:
+    """Everything an app or a reviewer needs to know about one artifact, as JSON-ready data."""
+    sha, size = artifact_digest(artifact)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "model": model_name,
+        "config_name": config_name,
+        "config": _config_dict(config),
+        "task": task,
+        "version": edgeav.__version__,
+        "target": info.name,
+        "format": info.title,
+        "artifact": artifact.name,
+        "sha256": sha,
+        "sha256_of": "directory tree (sorted 'path\\0sha256\\n' lines)" if artifact.is_dir() else "file",
+        "size_bytes": size,
+        "precision": info.precisions[requested_precision],
+        "requested_precision": requested_precision,
+        "io": io_spec.to_dict(),
+        # The artifact's own names for the inputs/outputs, in IOSpec order (None: positional only).
+        "artifact_io": {
+            "inputs": [t.name for t in structure.inputs],
+            "outputs": [t.name for t in structure.outputs],
+        },
+        "labels": list(io_spec.labels),
+        "weights": dict(weights),
+        "rewrites": dict(rewrites),
+        "warnings": list(warnings),
+        "lowering": dict(lowering),
+        "ops": list(ops),
+        "parity": parity.to_dict(),
+        "export_seconds": round(export_seconds, 2),
+        "verify_seconds": round(verify_seconds, 2),
+        "tools": tool_versions(),
+        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def manifest_path(artifact: Path) -> Path:
+    return artifact.with_name(artifact.name + ".json")
+
+
+def write_manifest(manifest: Mapping[str, Any], path: Path) -> None:
+    write_text_atomically(path, json.dumps(manifest, indent=2, allow_nan=False) + "\n")

@@ -1,0 +1,97 @@
+"""ONNX via the dynamo exporter (``torch.onnx.export(dynamo=True)``) + onnxsim, run with ONNX Runtime (CPU)."""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from edgeav.errors import ExportError, MissingDependencyError
+from edgeav.specs import IOSpec
+from export_targets.base import ArtifactStructure, ExportTarget, LoweringReport, TensorInfo, one_line, to_numpy
+from export_targets.formats import format_info
+
+class ONNXTarget(ExportTarget):
+    info = format_info("onnx")
+
+    def lower(
+        self,
+        model: nn.Module,
+        example_inputs: tuple[torch.Tensor, ...],
+        io_spec: IOSpec,
+        precision: str,
+        dest: Path,
+    ) -> LoweringReport:
+        import onnx
+        import onnxsim
+
+        program = torch.onnx.export(
+            model.eval(),
+            example_inputs,
+            dynamo=True,
+            input_names=[t.name for t in io_spec.inputs],
+            output_names=[t.name for t in io_spec.outputs],
+        )
+        if program is None:
+            raise ExportError("torch.onnx.export returned no program; check that dynamo=True is supported")
+        raw = program.model_proto
+        simplified, ok = onnxsim.simplify(raw)
+        if not ok:
+            raise ExportError("onnxsim could not verify the simplified graph; export with onnxsim disabled to compare")
+        onnx.save(simplified, str(dest))
+        return LoweringReport(details={"opset": _opset(simplified), "simplified": True})
+
+    def inspect(self, path: Path) -> ArtifactStructure:
+        import onnx
+
+        try:
+            model = onnx.load(str(path))
+            onnx.checker.check_model(model)
+        except Exception as exc:  # onnx raises its own ValidationError and DecodeError types
+            raise ExportError(f"{Path(path).name} is not a valid ONNX model ({one_line(exc)}); re-export it") from exc
+        initializers = {i.name for i in model.graph.initializer}
+        inputs = tuple(_value_info(v) for v in model.graph.input if v.name not in initializers)
+        outputs = tuple(_value_info(v) for v in model.graph.output)
+        ops = Counter(n.op_type for n in model.graph.node)
+        return ArtifactStructure(
+            inputs=inputs,
+            outputs=outputs,
+            ops=tuple(sorted(ops)),
+            details={"op_counts": dict(sorted(ops.items())), "opset": _opset(model)},
+        )
+
+    def load(self, path: Path, io_spec: IOSpec | None = None) -> ONNXRunner:
+        return ONNXRunner(path)
+
+
+class ONNXRunner:
+    """ONNX Runtime on the CPU execution provider; inputs in graph order."""
+
+    def __init__(self, path: Path, intra_op_threads: int = 0) -> None:
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:
+            raise MissingDependencyError("no ONNX Runtime; install it with: pip install 'edgeav[onnx]'") from exc
+        self.path = Path(path)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = intra_op_threads
+        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._inputs = [i.name for i in self._session.get_inputs()]
+
+    def run(self, inputs: Sequence[torch.Tensor | np.ndarray]) -> list[np.ndarray]:
+        return list(self._session.run(None, {name: to_numpy(x) for name, x in zip(self._inputs, inputs)}))
+
+
+def _opset(model: Any) -> int | None:
+    return next((int(o.version) for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+
+
+def _value_info(value: Any) -> TensorInfo:
+    import onnx
+
+    tensor = value.type.tensor_type
+    shape = tuple(int(d.dim_value) if d.HasField("dim_value") else -1 for d in tensor.shape.dim)
+    return TensorInfo(name=value.name, shape=shape, dtype=onnx.helper.tensor_dtype_to_np_dtype(tensor.elem_type).name)

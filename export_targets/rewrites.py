@@ -1,0 +1,141 @@
+"""Named export rewrites and checks: constructs a target cannot run, handled outside the model's source.
+
+A :class:`Rewrite` swaps submodules on a deep copy of the model for the targets it lists; each one is
+numerically equal to what it replaces (tests prove it). A :class:`Check` only looks and returns warnings.
+``HINTS`` turns a converter's complaint about a known op into the fix.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import nn
+
+
+class GlobalMaxPool2d(nn.Module):
+    """``AdaptiveMaxPool2d(1)`` as ``amax`` over H and W: REDUCE_MAX / reduce_max everywhere."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.amax(dim=(-2, -1), keepdim=True)
+
+
+def _adaptive_max_pool_to_amax(module: nn.Module) -> nn.Module | None:
+    if not isinstance(module, nn.AdaptiveMaxPool2d) or module.return_indices:
+        return None
+    size = module.output_size
+    sizes = (size, size) if not isinstance(size, (tuple, list)) else tuple(size)
+    return GlobalMaxPool2d() if all(s == 1 for s in sizes) else None
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """A named module swap, applied to the targets in ``targets``."""
+
+    name: str
+    summary: str
+    targets: tuple[str, ...]
+    replace: Callable[[nn.Module], nn.Module | None]  # the replacement for one submodule, or None
+
+    def apply(self, model: nn.Module) -> int:
+        """Swap every matching submodule of ``model`` in place; returns how many were swapped."""
+        count = 0
+        for parent in list(model.modules()):
+            for child_name, child in list(parent.named_children()):
+                new = self.replace(child)
+                if new is not None:
+                    setattr(parent, child_name, new)
+                    count += 1
+        return count
+
+
+@dataclass(frozen=True)
+class Check:
+    """A named inspection for the targets in ``targets``; ``find`` returns one warning per finding."""
+
+    name: str
+    summary: str
+    targets: tuple[str, ...]
+    find: Callable[[nn.Module], list[str]]
+
+
+def _gelu_tanh_sites(model: nn.Module) -> list[str]:
+    return [
+        f"{path or 'model'}: GELU(approximate='tanh') runs as erf GELU on XNNPACK (~5e-4 abs difference)"
+        for path, m in model.named_modules()
+        if isinstance(m, nn.GELU) and m.approximate == "tanh"
+    ]
+
+
+def _adaptive_max_pool_left(model: nn.Module) -> list[str]:
+    return [
+        f"{path}: {m} has no lowering here (only output_size 1 is rewritten to amax)"
+        for path, m in model.named_modules()
+        if isinstance(m, (nn.AdaptiveMaxPool1d, nn.AdaptiveMaxPool2d, nn.AdaptiveMaxPool3d))
+    ]
+
+
+REWRITES: tuple[Rewrite, ...] = (
+    Rewrite(
+        name="adaptive_max_pool_to_amax",
+        summary="nn.AdaptiveMaxPool2d(1) -> x.amax((2, 3), keepdim=True); aten.adaptive_max_pool2d has no "
+        "ExecuTorch or LiteRT lowering",
+        targets=("executorch", "litert"),
+        replace=_adaptive_max_pool_to_amax,
+    ),
+)
+
+CHECKS: tuple[Check, ...] = (
+    Check(
+        name="gelu_tanh_on_xnnpack",
+        summary="warn: XNNPACK computes GELU with erf even when approximate='tanh'",
+        targets=("executorch",),
+        find=_gelu_tanh_sites,
+    ),
+    Check(
+        name="adaptive_max_pool_left",
+        summary="warn: adaptive max pooling that the amax rewrite could not replace",
+        targets=("executorch", "litert"),
+        find=_adaptive_max_pool_left,
+    ),
+)
+
+# Substrings of converter errors -> what to do about them.
+HINTS: dict[str, str] = {
+    "adaptive_max_pool2d": "use nn.AdaptiveMaxPool2d(1) modules (not F.adaptive_max_pool2d) so the "
+    "adaptive_max_pool_to_amax rewrite applies",
+    "complex<f32>": "torch.stft produces complex tensors; compute the STFT as a conv1d with a fixed DFT basis",
+    "upsample_trilinear3d": "replace trilinear upsampling with two bilinear2d calls",
+    "rank <= 5": "reshape to rank <= 5 tensors (Core ML limit)",
+}
+
+
+def list_rewrites() -> list[Rewrite]:
+    return list(REWRITES)
+
+
+def list_checks() -> list[Check]:
+    return list(CHECKS)
+
+
+def rewrite_for_target(model: nn.Module, target: str) -> tuple[nn.Module, dict[str, int], list[str]]:
+    """A deep copy of ``model`` with ``target``'s rewrites applied, the swap counts, and check warnings.
+
+    The given model is never modified; only rewrites that matched something appear in the counts.
+    """
+    applicable = [r for r in REWRITES if target in r.targets]
+    if not applicable:
+        out = model
+        counts: dict[str, int] = {}
+    else:
+        out = copy.deepcopy(model)
+        counts = {r.name: n for r in applicable if (n := r.apply(out))}
+    out.eval()
+    warnings = [w for c in CHECKS if target in c.targets for w in c.find(out)]
+    return out, counts, warnings
+
+
+def hint_for(message: str) -> str:
+    """The fix for a converter error message that mentions a known construct, or ''."""
+    return next((hint for key, hint in HINTS.items() if key in message), "")

@@ -1,0 +1,103 @@
+"""`edgeav export` in-process: every error is one line on stderr with exit code 2 and no files left."""
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from edgeav import registry
+from edgeav.cli.main import main
+from export_targets import pipeline
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["export", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_line_error(code: int, err: str, *fragments: str) -> None:
+    """Exit code 2 and exactly one error line, the last thing on stderr (after any notice or progress)."""
+    assert code == 2
+    errors = [line for line in err.splitlines() if line.startswith("edgeav: error: ")]
+    assert len(errors) == 1 and err.rstrip().endswith(errors[0]), err
+    for fragment in fragments:
+        assert fragment in errors[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["--model", "nope"], ["unknown model 'nope'", "tinyav"]),
+        (["--model", "tinyav", "--target", "ipad"], ["unknown target 'ipad'", "android, ios, all", "coreml"]),
+        (["--model", "tinyav", "--precision", "int8"], ["int8 comes with quantization (edgeav quantize); use --precision fp32"]),
+        (["--model", "tinyav", "--precision", "fp64"], ["unknown precision 'fp64'", "fp32"]),
+        (["--model", "tinyav", "--config", "huge"], ["no config 'huge'", "small, wide"]),
+        (["--model", "tinyav", "--samples", "0"], ["--samples must be at least 1"]),
+    ],
+)
+def test_bad_options(registry_with_tiny_av, capsys, tmp_path: Path, args: list[str], fragments: list[str]) -> None:
+    out = tmp_path / "dist"
+    code, _, err = run(capsys, *args, "--out", str(out))
+    assert_one_line_error(code, err, *fragments)
+    assert not out.exists()
+
+
+def test_out_that_is_a_file(registry_with_tiny_av, capsys, tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("")
+    code, _, err = run(capsys, "--model", "tinyav", "--out", str(tmp_path / "f"))
+    assert_one_line_error(code, err, "is a file")
+
+
+def test_wrong_input_shapes_from_the_registry(registry_with_tiny_av, capsys, tmp_path, monkeypatch) -> None:
+    broken = dataclasses.replace(registry_with_tiny_av, samples=lambda c, n, s: [(torch.zeros(1, 3, 32, 32), torch.zeros(1, 16000))] * n)
+    monkeypatch.setitem(registry._REGISTRY, "tinyav", broken)
+    code, _, err = run(capsys, "--model", "tinyav", "--target", "onnx", "--out", str(tmp_path / "d"))
+    assert_one_line_error(code, err, "'frames' has shape (1, 3, 32, 32), expected (1, 3, 64, 64)")
+    assert not (tmp_path / "d").exists()
+
+
+def test_converter_failure_exit_2_and_nothing_written(registry_with_tiny_av, capsys, tmp_path, monkeypatch) -> None:
+    class Exploding:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def lower(self, model, example_inputs, io_spec, precision, dest: Path):
+            dest.write_bytes(b"partial")
+            raise ValueError("unsupported op foo\ntraceback noise")
+
+    monkeypatch.setattr(pipeline, "get_target", Exploding)
+    out = tmp_path / "dist"
+    code, _, err = run(capsys, "--model", "tinyav", "--target", "onnx", "--out", str(out))
+    assert_one_line_error(code, err, "onnx lowering failed (ValueError: unsupported op foo)")
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_export_onnx_end_to_end(registry_with_tiny_av, capsys, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    code, stdout, stderr = run(capsys, "--model", "tinyav", "--target", "onnx", "--out", str(out), "--samples", "2")
+    assert code == 0, stderr
+    assert "NO CHECKPOINT" in stderr
+    assert "SQNR dB" in stdout and f"onnx: {out / 'tinyav_small_fp32.onnx'}" in stdout
+    assert sorted(p.name for p in out.iterdir()) == ["tinyav_small_fp32.onnx", "tinyav_small_fp32.onnx.json"]
+    manifest = json.loads((out / "tinyav_small_fp32.onnx.json").read_text())
+    assert manifest["weights"]["source"] == "registry-init" and manifest["parity"]["status"] == "passed"
+
+
+@pytest.mark.slow
+def test_export_with_checkpoint_records_it(registry_with_tiny_av, capsys, tmp_path: Path) -> None:
+    model = registry_with_tiny_av.build()
+    with torch.no_grad():
+        model.head.bias.fill_(0.25)
+    ckpt = tmp_path / "trained.pt"
+    torch.save({"state_dict": model.state_dict(), "epoch": 3}, ckpt)
+    out = tmp_path / "dist"
+    code, _, stderr = run(capsys, "--model", "tinyav", "--checkpoint", str(ckpt), "--target", "onnx", "--out", str(out), "--samples", "1")
+    assert code == 0, stderr
+    assert "NO CHECKPOINT" not in stderr
+    weights = json.loads((out / "tinyav_small_fp32.onnx.json").read_text())["weights"]
+    assert weights["source"] == "checkpoint" and weights["key"] == "state_dict" and weights["path"] == str(ckpt)

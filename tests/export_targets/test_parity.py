@@ -1,0 +1,60 @@
+"""One parity check: max abs error and SQNR over all samples; fp32 below 40 dB fails loudly."""
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np
+import pytest
+import torch
+
+from edgeav.errors import ExportError, ParityError
+from export_targets.parity import MIN_SQNR_DB, flatten_outputs, measure_parity, sqnr_db
+
+SAMPLES = [(torch.zeros(1),), (torch.zeros(1),)]
+REFERENCE = [[np.linspace(0, 1, 100, dtype=np.float32)], [np.linspace(1, 2, 100, dtype=np.float32)]]
+
+
+def run_with_noise(scale: float):
+    calls = iter(REFERENCE)
+    rng = np.random.default_rng(0)
+    return lambda _sample: [r + scale * rng.standard_normal(r.shape).astype(np.float32) for r in next(calls)]
+
+
+def test_sqnr_matches_definition() -> None:
+    ref = np.ones(10)
+    assert sqnr_db(ref, ref * 1.1) == pytest.approx(20.0)  # noise 0.1 -> 10*log10(1/0.01)
+    assert math.isinf(sqnr_db(ref, ref))
+
+
+def test_small_error_passes_with_figures() -> None:
+    report = measure_parity(run_with_noise(1e-6), SAMPLES, REFERENCE, artifact="x.pte", precision="fp32")
+    assert report.status == "passed" and report.samples == 2
+    assert 0 < report.max_abs_error < 1e-5 and report.sqnr_db > 100
+    assert report.min_sqnr_db == MIN_SQNR_DB["fp32"] == 40.0
+
+
+def test_fp32_below_40_db_raises_with_artifact_figure_and_advice() -> None:
+    with pytest.raises(ParityError) as info:
+        measure_parity(run_with_noise(0.1), SAMPLES, REFERENCE, artifact="m.tflite", precision="fp32")
+    msg = str(info.value)
+    assert "m.tflite" in msg and "dB < 40 dB required for fp32" in msg and "try:" in msg
+    assert "\n" not in msg
+
+
+def test_wrong_output_count_is_a_parity_error() -> None:
+    with pytest.raises(ParityError, match="returned 0 outputs"):
+        measure_parity(lambda s: [], SAMPLES, REFERENCE, artifact="a", precision="fp32")
+
+
+def test_exact_match_reports_inf_as_json_string() -> None:
+    calls = iter(REFERENCE)
+    report = measure_parity(lambda s: next(calls), SAMPLES, REFERENCE, artifact="a", precision="fp32")
+    assert report.to_dict()["sqnr_db"] == "inf" and report.max_abs_error == 0.0
+
+
+def test_namedtuple_outputs_are_rejected() -> None:
+    Out = namedtuple("Out", "mask")
+    with pytest.raises(ExportError, match="plain tuple"):
+        flatten_outputs(Out(torch.zeros(1)))
+    assert len(flatten_outputs((torch.zeros(1), torch.ones(1)))) == 2

@@ -1,0 +1,173 @@
+"""export_model's mechanics with stand-in converters: files, manifests, all-or-nothing, error messages.
+
+The real converters are exercised in test_real_exports.py (slow); here each format is replaced by an
+in-memory stand-in so every path runs in milliseconds.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pytest
+import torch
+
+from edgeav.errors import ExportError, InputShapeError, ParityError
+from export_targets import pipeline
+from export_targets.base import ArtifactStructure, ExportTarget, LoweringReport, TensorInfo
+from export_targets.formats import format_info
+
+MANIFEST_FIELDS = {
+    "model", "config", "version", "target", "precision", "io", "labels", "sha256", "size_bytes", "tools",
+    "rewrites", "warnings", "lowering", "parity", "export_seconds", "weights", "ops", "artifact_io",
+}
+
+
+class StandIn(ExportTarget):
+    """'Lowers' by keeping the module; its runner is eager PyTorch plus optional noise."""
+
+    noise = 0.0
+    fail_with: Exception | None = None
+    input_shape_override: tuple[int, ...] | None = None
+
+    def __init__(self, name: str) -> None:
+        self.info = format_info(name)
+        self.model: torch.nn.Module | None = None
+        self.io = None
+
+    def lower(self, model, example_inputs, io_spec, precision, dest: Path) -> LoweringReport:
+        if dest.suffix == ".mlpackage":
+            dest.mkdir()
+            (dest / "Manifest.json").write_text("{}")
+        else:
+            dest.write_bytes(b"artifact of " + self.info.name.encode())
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.model, self.io = model, io_spec
+        return LoweringReport(details={"stand_in": True}, ops=("conv",))
+
+    def inspect(self, path: Path) -> ArtifactStructure:
+        ins = [TensorInfo(t.name, t.shape, t.dtype) for t in self.io.inputs]
+        if self.input_shape_override:
+            ins[0] = dataclasses.replace(ins[0], shape=self.input_shape_override)
+        outs = tuple(TensorInfo(t.name, t.shape, t.dtype) for t in self.io.outputs)
+        return ArtifactStructure(inputs=tuple(ins), outputs=outs, ops=())
+
+    def load(self, path: Path, io_spec=None):
+        outer = self
+
+        class Runner:
+            def run(self, inputs: Sequence[torch.Tensor]) -> list[np.ndarray]:
+                with torch.no_grad():
+                    out = outer.model(*inputs).numpy()
+                return [out + outer.noise * np.random.default_rng(0).standard_normal(out.shape).astype(np.float32)]
+
+        return Runner()
+
+
+@pytest.fixture
+def stand_ins(monkeypatch: pytest.MonkeyPatch) -> dict[str, StandIn]:
+    made: dict[str, StandIn] = {}
+
+    def get_target(name: str) -> StandIn:
+        made[name] = made.get(name) or StandIn(name)
+        return made[name]
+
+    monkeypatch.setattr(pipeline, "get_target", get_target)
+    monkeypatch.setattr(StandIn, "fail_with", None)
+    return made
+
+
+def export(entry, out: Path, targets: str = "android", **kw):
+    return pipeline.export_model(entry, entry.build(), None, targets, out, "fp32", n_samples=2, **kw)
+
+
+def visible(out: Path) -> list[str]:
+    return sorted(p.name for p in out.iterdir()) if out.exists() else []
+
+
+def test_writes_artifact_and_manifest_per_format(tiny_av_entry, stand_ins, tmp_path: Path) -> None:
+    results = export(tiny_av_entry, tmp_path / "dist", "all")
+    assert [r.format for r in results] == ["executorch", "litert", "coreml", "onnx"]
+    assert visible(tmp_path / "dist") == sorted(
+        n for r in results for n in (r.path.name, r.manifest_path.name)
+    )
+    assert results[2].path.name == "tinyav_small_fp16.mlpackage"
+
+
+def test_manifest_fields_and_sha256(tiny_av_entry, stand_ins, tmp_path: Path) -> None:
+    result = export(tiny_av_entry, tmp_path, "executorch", weights={"source": "checkpoint", "sha256": "ab"})[0]
+    manifest = json.loads(result.manifest_path.read_text())
+    assert MANIFEST_FIELDS <= set(manifest)
+    assert manifest["sha256"] == hashlib.sha256(result.path.read_bytes()).hexdigest()
+    assert manifest["io"]["sample_rate"] == 16000 and manifest["io"]["samples_per_frame"] == 16000
+    assert [t["name"] for t in manifest["io"]["inputs"]] == ["frames", "pcm"]
+    assert manifest["io"]["inputs"][0]["layout"] == "NCHW RGB"
+    assert manifest["rewrites"] == {"adaptive_max_pool_to_amax": 1}
+    assert manifest["parity"]["status"] == "passed" and manifest["parity"]["samples"] == 2
+    assert manifest["weights"]["source"] == "checkpoint"
+    assert manifest["ops"] == ["conv"]
+
+
+def test_coreml_parity_is_skipped_with_reason_off_macos(tiny_av_entry, stand_ins, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr("sys.platform", "linux")
+    result = export(tiny_av_entry, tmp_path, "coreml")[0]
+    assert result.parity.summary() == "skipped: Core ML runs only on macOS"
+
+
+def test_converter_failure_leaves_no_files(tiny_av_entry, stand_ins, tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "old.txt").write_text("keep")
+    original_lower = StandIn.lower
+
+    def lower(self, *args, **kwargs):
+        if self.info.name == "litert":  # second of android: the first is already staged
+            self.fail_with = RuntimeError("Lowering not found: aten.adaptive_max_pool2d.default\nmore")
+        return original_lower(self, *args, **kwargs)
+
+    monkeypatch.setattr(StandIn, "lower", lower)
+    with pytest.raises(ExportError) as info:
+        export(tiny_av_entry, tmp_path, "android")
+    msg = str(info.value)
+    assert msg.startswith("litert lowering failed (RuntimeError: Lowering not found") and "\n" not in msg
+    assert "AdaptiveMaxPool2d(1)" in msg  # the hint
+    assert visible(tmp_path) == ["old.txt"]
+
+
+def test_failure_in_new_out_dir_removes_it(tiny_av_entry, stand_ins, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(StandIn, "fail_with", RuntimeError("boom"))
+    with pytest.raises(ExportError):
+        export(tiny_av_entry, tmp_path / "new" / "dist", "onnx")
+    assert visible(tmp_path) == []
+
+
+def test_parity_failure_publishes_nothing(tiny_av_entry, stand_ins, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(StandIn, "noise", 0.5)
+    with pytest.raises(ParityError, match=r"onnx artifact tinyav_small_fp32\.onnx: SQNR .* < 40 dB"):
+        export(tiny_av_entry, tmp_path, "onnx")
+    assert visible(tmp_path) == []
+
+
+def test_artifact_interface_mismatch_is_an_export_error(tiny_av_entry, stand_ins, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(StandIn, "input_shape_override", (1, 3, 32, 32))
+    with pytest.raises(ExportError, match=r"input 0 \('frames'\) has shape \(1, 3, 32, 32\), expected \(1, 3, 64, 64\)"):
+        export(tiny_av_entry, tmp_path, "onnx")
+    assert visible(tmp_path) == []
+
+
+def test_samples_of_the_wrong_shape_are_rejected_before_lowering(tiny_av_entry, stand_ins, tmp_path) -> None:
+    def bad_samples(config, n, seed):
+        return [(torch.zeros(1, 3, 32, 32), torch.zeros(1, 16000))] * n
+
+    entry = dataclasses.replace(tiny_av_entry, samples=bad_samples)
+    with pytest.raises(InputShapeError, match=r"'frames' has shape \(1, 3, 32, 32\), expected \(1, 3, 64, 64\)"):
+        export(entry, tmp_path, "onnx")
+    assert stand_ins == {} and visible(tmp_path) == []
+
+
+def test_progress_reports_every_stage_per_format(tiny_av_entry, stand_ins, tmp_path: Path) -> None:
+    seen: list[tuple[str, str]] = []
+    pipeline.export_model(tiny_av_entry, tiny_av_entry.build(), None, "onnx", tmp_path, progress=lambda f, s: seen.append((f, s)))
+    assert seen == [("onnx", s) for s in pipeline.STAGES]
