@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -39,12 +39,15 @@ class CoreMLTarget(ExportTarget):
         import coremltools as ct
 
         compute = self.info.precisions[precision]
+        compute_precision = getattr(ct.precision, _COMPUTE_PRECISION[compute])
+        if compute == "fp16":
+            compute_precision = ct.transform.FP16ComputePrecision(op_selector=fp16_outside_log_domain())
         program = torch.export.export(model.eval(), example_inputs).run_decompositions({})
         mlmodel = ct.convert(
             program,
             convert_to="mlprogram",
             minimum_deployment_target=getattr(ct.target, MINIMUM_DEPLOYMENT_TARGET),
-            compute_precision=getattr(ct.precision, _COMPUTE_PRECISION[compute]),
+            compute_precision=compute_precision,
             # Name the I/O after the IOSpec and keep it fp32 (fp16 I/O would be the default for outputs).
             inputs=[ct.TensorType(name=t.name, shape=t.shape, dtype=np.float32) for t in io_spec.inputs],
             outputs=[ct.TensorType(name=t.name, dtype=np.float32) for t in io_spec.outputs],
@@ -53,7 +56,11 @@ class CoreMLTarget(ExportTarget):
         mlmodel.short_description = io_spec.output_reading[:200]
         mlmodel.save(str(dest))
         return LoweringReport(
-            details={"minimum_deployment_target": MINIMUM_DEPLOYMENT_TARGET, "compute_precision": compute}
+            details={
+                "minimum_deployment_target": MINIMUM_DEPLOYMENT_TARGET,
+                "compute_precision": compute,
+                "fp32_islands": "ops feeding a log (the in-graph log-mel front end)" if compute == "fp16" else "",
+            }
         )
 
     def inspect(self, path: Path) -> ArtifactStructure:
@@ -81,6 +88,27 @@ class CoreMLTarget(ExportTarget):
 
     def load(self, path: Path, io_spec: IOSpec | None = None) -> CoreMLRunner:
         return CoreMLRunner(path)
+
+
+def fp16_outside_log_domain() -> Callable[[Any], bool]:
+    """An ``op_selector`` that computes in fp16 everything except the ops that feed a ``log``.
+
+    A log-mel front end spans ~1e-10 … 6.5e4 in power before its log: fp16 flushes the floor (amin) to 0,
+    giving −inf dB on quiet bins, and overflows on loud ones. Those few ops (a DFT conv, squares, a mel
+    matmul) stay fp32; the network after the log is fp16 as asked.
+    """
+    feeds_log: dict[int, bool] = {}
+
+    def reaches_log(op: Any) -> bool:
+        key = id(op)
+        if key not in feeds_log:
+            feeds_log[key] = False  # guards against cycles while recursing
+            feeds_log[key] = op.op_type == "log" or any(
+                reaches_log(child) for out in op.outputs for child in out.child_ops
+            )
+        return feeds_log[key]
+
+    return lambda op: not reaches_log(op)
 
 
 class CoreMLRunner:
