@@ -5,6 +5,7 @@ Its audio gate is pooled with ``nn.AdaptiveMaxPool2d(1)``, so export rewrites ar
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,11 @@ from edgeav.registry import ModelEntry
 from edgeav.specs import IOSpec, TensorSpec
 
 SAMPLE_RATE = 16000
+
+# One intra-op thread for the whole suite: on a shared 2-core machine OpenMP threads that spin-wait on
+# an oversubscribed CPU make small ops 10-20x slower; EDGEAV_TEST_THREADS overrides it.
+torch.set_num_threads(int(os.environ.get("EDGEAV_TEST_THREADS", "1")))
+torch.set_flush_denormal(True)
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--precision", default="fp32", help="fp32 (int8 comes with `edgeav quantize`)")
     p.add_argument("--samples", type=int, default=4, help="realistic samples for the parity check (default: 4)")
     p.add_argument("--seed", type=int, default=0, help="seed of the verification samples")
+    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
+                   help="formats lowered at once, each in its own process (default: min(2, CPUs))")
     p.set_defaults(func=run)
 
 
@@ -72,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     with _progress(err, [t.name for t in targets]) as on_stage:
         results = export_model(
             entry, model, config_name, [t.name for t in targets], args.out, args.precision, on_stage,
-            n_samples=args.samples, seed=args.seed, weights=weights,
+            n_samples=args.samples, seed=args.seed, weights=weights, jobs=args.jobs,
         )
     _print_summary(Console(), results, f"{entry.name} [{config_name}] → {args.out}")
     return 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -86,3 +87,21 @@ def init_conv_fan_out(module: nn.Module) -> None:
             nn.init.normal_(m.weight, 0.0, 0.01)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
+
+
+# Reductions over one spatial axis of an NCHW tensor, written as pooling. ``x.mean(-1)`` and ``amax`` are
+# the same arithmetic but XNNPACK delegates only pooling (and means over both H and W), so each of them
+# would split the ExecuTorch graph and run on portable kernels.
+def mean_over_width(x: torch.Tensor) -> torch.Tensor:
+    """[B, C, H, W] → [B, C, H, 1], the mean over W."""
+    return F.avg_pool2d(x, kernel_size=(1, x.shape[-1]))
+
+
+def mean_over_height(x: torch.Tensor) -> torch.Tensor:
+    """[B, C, H, W] → [B, C, 1, W], the mean over H."""
+    return F.avg_pool2d(x, kernel_size=(x.shape[-2], 1))
+
+
+def max_over_height(x: torch.Tensor) -> torch.Tensor:
+    """[B, C, H, W] → [B, C, 1, W], the max over H."""
+    return F.max_pool2d(x, kernel_size=(x.shape[-2], 1))

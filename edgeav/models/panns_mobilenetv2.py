@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from edgeav.models.layers import init_conv_fan_out
+from edgeav.models.layers import init_conv_fan_out, max_over_height, mean_over_height, mean_over_width
 
 # (expansion t, channels c, repeats n, stride s) as in the upstream MobileNetV2.
 PANNS_MV2_SETTING: tuple[tuple[int, int, int, int], ...] = (
@@ -102,9 +102,9 @@ class PannsMobileNetV2(nn.Module):
         # bn0 normalises each mel bin: move mels onto the channel axis and back.
         x = self.bn0(logmel.transpose(1, 3)).transpose(1, 3)
         x = self.features(x)
-        x = x.mean(dim=3)  # over frequency
-        x = x.amax(dim=2) + x.mean(dim=2)  # max + mean over time
-        return F.relu(self.fc1(x))
+        x = mean_over_width(x)  # mean over frequency → [B, C, T, 1]
+        x = max_over_height(x) + mean_over_height(x)  # max + mean over time → [B, C, 1, 1]
+        return F.relu(self.fc1(x.flatten(1)))
 
 
 def panns_state_dict_from_upstream(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:

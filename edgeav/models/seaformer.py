@@ -24,7 +24,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from edgeav.models.layers import ConvBN, DropPath, HSigmoid, init_conv_fan_out, make_divisible
+from edgeav.models.layers import (
+    ConvBN,
+    DropPath,
+    HSigmoid,
+    init_conv_fan_out,
+    make_divisible,
+    mean_over_height,
+    mean_over_width,
+)
 
 BlockCfg = tuple[int, int, int, int]  # (kernel, expansion, out channels, stride)
 
@@ -79,6 +87,7 @@ SEAFORMER_T = SeaFormerConfig(
     depths=(1, 1, 1),
     mlp_ratios=(2, 2, 4),
     num_heads=4,
+    drop_path_rate=0.0,
 )
 """A tiny three-transformer variant for fast tests (not an upstream config)."""
 
@@ -149,7 +158,8 @@ class SqueezeAxialPositionalEmbedding(nn.Module):
         self.pos_embed = nn.Parameter(torch.randn(1, dim, length))
         self.axis_length = axis_length
         if axis_length is not None and axis_length != length:
-            self.register_buffer("resize", _linear_resize_matrix(length, axis_length).clone(), persistent=False)
+            # Stored transposed for F.linear (a delegated fully-connected op; a broadcast matmul is not).
+            self.register_buffer("resize", _linear_resize_matrix(length, axis_length).t().contiguous(), persistent=False)
         else:
             self.resize = None
 
@@ -160,8 +170,8 @@ class SqueezeAxialPositionalEmbedding(nn.Module):
         if self.resize is not None and n == self.axis_length:
             resize = self.resize
         else:
-            resize = _linear_resize_matrix(self.pos_embed.shape[-1], n).to(x.device, x.dtype)
-        return x + torch.matmul(self.pos_embed, resize)
+            resize = _linear_resize_matrix(self.pos_embed.shape[-1], n).t().to(x.device, x.dtype)
+        return x + F.linear(self.pos_embed, resize)
 
 
 class SeaAttention(nn.Module):
@@ -193,20 +203,32 @@ class SeaAttention(nn.Module):
         self.gate = HSigmoid()
 
     def _axial(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        """Attention along one squeezed axis; q, k: [B, nh_kd, N], v: [B, dh, N] → [B, dh, N]."""
+        """Attention along one squeezed axis; q, k: [B, nh_kd, N], v: [B, dh, N] → [B, dh, N].
+
+        Heads are folded into the batch for ``bmm``: a 4-D ``matmul`` decomposes into expand + bmm, and
+        the expands fall off XNNPACK.
+        """
         b, _, n = q.shape
-        q = q.reshape(b, self.num_heads, -1, n).transpose(2, 3)
-        k = k.reshape(b, self.num_heads, -1, n)
-        v = v.reshape(b, self.num_heads, -1, n).transpose(2, 3)
-        attn = torch.softmax(torch.matmul(q, k) * self.scale, dim=-1)
-        return torch.matmul(attn, v).transpose(2, 3).reshape(b, self.dh, n)
+        bh = b * self.num_heads
+        q = q.reshape(bh, -1, n).transpose(1, 2)
+        k = k.reshape(bh, -1, n)
+        v = v.reshape(bh, -1, n).transpose(1, 2)
+        attn = torch.softmax(torch.bmm(q, k) * self.scale, dim=-1)
+        return torch.bmm(attn, v).transpose(1, 2).reshape(b, self.dh, n)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, _, h, w = x.shape
         q, k, v = self.to_q(x), self.to_k(x), self.to_v(x)
         detail = self.pwconv(self.act(self.dwconv(torch.cat([q, k, v], dim=1))))
-        row = self._axial(self.pos_emb_rowq(q.mean(-1)), self.pos_emb_rowk(k.mean(-1)), v.mean(-1))
-        col = self._axial(self.pos_emb_columnq(q.mean(-2)), self.pos_emb_columnk(k.mean(-2)), v.mean(-2))
+
+        def rows(t: torch.Tensor) -> torch.Tensor:  # squeeze W: [B, C, H]
+            return mean_over_width(t).reshape(b, -1, h)
+
+        def cols(t: torch.Tensor) -> torch.Tensor:  # squeeze H: [B, C, W]
+            return mean_over_height(t).reshape(b, -1, w)
+
+        row = self._axial(self.pos_emb_rowq(rows(q)), self.pos_emb_rowk(rows(k)), rows(v))
+        col = self._axial(self.pos_emb_columnq(cols(q)), self.pos_emb_columnk(cols(k)), cols(v))
         row = self.proj_encode_row(row.reshape(b, self.dh, h, 1))
         col = self.proj_encode_column(col.reshape(b, self.dh, 1, w))
         xx = self.proj(v + row + col)

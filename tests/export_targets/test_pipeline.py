@@ -106,7 +106,7 @@ def test_manifest_fields_and_sha256(tiny_av_entry, stand_ins, tmp_path: Path) ->
     assert manifest["io"]["sample_rate"] == 16000 and manifest["io"]["samples_per_frame"] == 16000
     assert [t["name"] for t in manifest["io"]["inputs"]] == ["frames", "pcm"]
     assert manifest["io"]["inputs"][0]["layout"] == "NCHW RGB"
-    assert manifest["rewrites"] == {"adaptive_max_pool_to_amax": 1}
+    assert manifest["rewrites"] == {"adaptive_max_pool_to_max_pool": 1, "fold_conv_batchnorm": 1}
     assert manifest["parity"]["status"] == "passed" and manifest["parity"]["samples"] == 2
     assert manifest["weights"]["source"] == "checkpoint"
     assert manifest["ops"] == ["conv"]

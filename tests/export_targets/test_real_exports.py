@@ -68,7 +68,7 @@ def test_executorch_delegates_every_convolution(exported) -> None:
     delegation = m["lowering"]["delegation"]
     assert delegation["delegated"]["aten.convolution.default"] == 4
     assert "aten.convolution.default" not in delegation["portable"]
-    assert m["warnings"] == [] and m["rewrites"] == {"adaptive_max_pool_to_amax": 1}
+    assert m["warnings"] == [] and m["rewrites"] == {"adaptive_max_pool_to_max_pool": 1, "fold_conv_batchnorm": 1}
 
 
 def test_litert_signature_uses_iospec_names(exported) -> None:

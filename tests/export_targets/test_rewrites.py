@@ -5,22 +5,26 @@ import torch
 from torch import nn
 
 from export_targets import list_checks, list_rewrites
-from export_targets.rewrites import GlobalMaxPool2d, hint_for, rewrite_for_target
+import pytest
+
+from export_targets.rewrites import GlobalMaxPool2d, GlobalMaxPoolAsMaxPool2d, hint_for, rewrite_for_target
 
 
-def test_amax_equals_adaptive_max_pool_1() -> None:
+@pytest.mark.parametrize("replacement", [GlobalMaxPool2d, GlobalMaxPoolAsMaxPool2d])
+def test_global_max_pool_rewrites_equal_adaptive_max_pool_1(replacement) -> None:
     x = torch.randn(2, 5, 7, 9)
-    assert torch.equal(GlobalMaxPool2d()(x), nn.AdaptiveMaxPool2d(1)(x))
-    assert torch.equal(GlobalMaxPool2d()(x), nn.AdaptiveMaxPool2d((1, 1))(x))
+    assert torch.equal(replacement()(x), nn.AdaptiveMaxPool2d(1)(x))
+    assert torch.equal(replacement()(x), nn.AdaptiveMaxPool2d((1, 1))(x))
 
 
-def test_rewritten_model_equals_original(tiny_av_entry) -> None:
+@pytest.mark.parametrize("target,rewrite", [("executorch", "adaptive_max_pool_to_max_pool"), ("litert", "adaptive_max_pool_to_amax")])
+def test_rewritten_model_equals_original(tiny_av_entry, target, rewrite) -> None:
     model = tiny_av_entry.build()
-    variant, counts, _ = rewrite_for_target(model, "executorch")
-    assert counts == {"adaptive_max_pool_to_amax": 1}
+    variant, counts, _ = rewrite_for_target(model, target)
+    assert counts[rewrite] == 1
     sample = tiny_av_entry.samples(tiny_av_entry.config(), 1, 0)[0]
-    with torch.no_grad():
-        assert torch.equal(variant(*sample), model(*sample))
+    with torch.no_grad():  # BN folding reorders float arithmetic: equal to rounding, not bit for bit
+        torch.testing.assert_close(variant(*sample), model(*sample), atol=1e-6, rtol=1e-5)
 
 
 def test_original_model_is_not_modified(tiny_av_entry) -> None:
@@ -50,10 +54,50 @@ def test_gelu_tanh_check_warns_for_executorch_only() -> None:
 
 
 def test_registry_lists_names_and_targets() -> None:
-    assert [r.name for r in list_rewrites()] == ["adaptive_max_pool_to_amax"]
+    assert [r.name for r in list_rewrites()] == [
+        "adaptive_max_pool_to_max_pool",
+        "fold_conv_batchnorm",
+        "adaptive_max_pool_to_amax",
+    ]
     assert {"gelu_tanh_on_xnnpack", "adaptive_max_pool_left"} <= {c.name for c in list_checks()}
 
 
 def test_converter_errors_map_to_fixes() -> None:
     assert "AdaptiveMaxPool2d(1)" in hint_for("Lowering not found: aten.adaptive_max_pool2d.default")
     assert hint_for("something else entirely") == ""
+
+
+def _with_stats(model: nn.Module) -> nn.Module:
+    torch.manual_seed(0)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.5, 2)
+            m.weight.data.uniform_(0.5, 1.5)
+            m.bias.data.uniform_(-1, 1)
+    return model.eval()
+
+
+def test_fold_conv_batchnorm_equals_the_original_including_across_avgpool() -> None:
+    model = _with_stats(nn.Sequential(
+        nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU()),
+        nn.Sequential(nn.Conv2d(8, 8, 3, padding=1, groups=8), nn.AvgPool2d(2), nn.BatchNorm2d(8), nn.ReLU6()),
+    ))
+    variant, counts, _ = rewrite_for_target(model, "litert")
+    assert counts["fold_conv_batchnorm"] == 2
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in variant.modules())
+    x = torch.randn(2, 3, 16, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(variant(x), model(x), atol=1e-5, rtol=1e-5)
+
+
+def test_fold_conv_batchnorm_leaves_lightavseg_outputs_unchanged() -> None:
+    from edgeav.registry import get_model_entry
+
+    entry = get_model_entry("lightavseg")
+    model = _with_stats(entry.build("small"))
+    variant, counts, _ = rewrite_for_target(model, "executorch")
+    assert counts["fold_conv_batchnorm"] > 40
+    sample = (torch.rand(1, 3, 64, 64), 0.1 * torch.randn(1, 16000))
+    with torch.no_grad():
+        torch.testing.assert_close(variant(*sample), model(*sample), atol=1e-5, rtol=1e-4)
