@@ -6,7 +6,6 @@ Everything is staged inside ``out_dir`` and published only when every format has
 """
 from __future__ import annotations
 
-import dataclasses
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -31,7 +30,7 @@ from export_targets.base import (
     one_line,
     to_tensor,
 )
-from export_targets.formats import check_installed, check_precision, get_target, resolve_targets
+from export_targets.formats import check_installed, check_precision, format_info, get_target, resolve_targets
 from export_targets.manifest import build_manifest, manifest_path, write_manifest
 from export_targets.parity import ParityReport, eager_outputs, measure_parity
 from export_targets.rewrites import hint_for, rewrite_for_target
@@ -39,9 +38,6 @@ from export_targets.staging import Staging
 
 ProgressFn = Callable[[str, str], None]  # (format name, stage), stage in STAGES
 
-
-def _no_progress(_format: str, _stage: str) -> None:
-    return None
 STAGES = ("lower", "verify", "manifest", "done")
 
 
@@ -145,8 +141,8 @@ def lower_all(job: _Job, infos: Sequence[TargetInfo], model: nn.Module, staging:
         futures = {}
         for info in order:
             job.progress(info.name, "lower")
-            futures[pool.submit(_lower_in_worker, job.without_progress(), info, model,
-                                staging.path(job.artifact_name(info)))] = info.name
+            args = (info.name, model, job.samples[0], job.io_spec, job.precision, staging.path(job.artifact_name(info)))
+            futures[pool.submit(_lower_in_worker, *args)] = info.name
         out = {}
         try:
             for future in as_completed(futures):
@@ -158,9 +154,27 @@ def lower_all(job: _Job, infos: Sequence[TargetInfo], model: nn.Module, staging:
     return out
 
 
-def _lower_in_worker(job: _Job, info: TargetInfo, model: nn.Module, dest: Path) -> _Lowered:
+def lower_format(
+    info: TargetInfo, model: nn.Module, example: tuple[torch.Tensor, ...], io_spec: IOSpec, precision: str, dest: Path
+) -> _Lowered:
+    """Rewrite a copy of ``model`` for ``info`` and lower it to ``dest`` (in a worker when jobs > 1)."""
+    target = get_target(info.name)
+    variant, rewrites, warnings = rewrite_for_target(model, info.name)
+    start = time.perf_counter()
+    log = CapturedOutput()
+    try:
+        with captured_output() as log:
+            report = target.lower(variant, example, io_spec, precision, dest)
+    except EdgeAVError:
+        raise
+    except Exception as exc:  # converters raise anything; turn it into one line with a fix
+        raise ExportError(_lowering_failure(info, exc, log)) from exc
+    return _Lowered(report, rewrites, tuple(warnings), time.perf_counter() - start)
+
+
+def _lower_in_worker(format_name: str, *args: Any) -> _Lowered:
     torch.set_num_threads(1)  # each worker owns one core
-    return job.lower(info, model, dest)
+    return lower_format(format_info(format_name), *args)  # TargetInfo holds mappingproxies: send its name
 
 
 # Relative lowering cost seen for LightAVSeg (ExecuTorch ≫ LiteRT ≫ Core ML ≈ ONNX); only the order matters.
@@ -179,27 +193,11 @@ class _Job:
     weights: dict[str, Any]
     progress: ProgressFn
 
-    def without_progress(self) -> _Job:
-        """A copy that can cross to a worker process (the progress callback cannot)."""
-        return dataclasses.replace(self, progress=_no_progress)
-
     def artifact_name(self, info: TargetInfo) -> str:
         return f"{self.entry.name}_{self.config_name}_{info.precisions[self.precision]}{info.suffix}"
 
     def lower(self, info: TargetInfo, model: nn.Module, dest: Path) -> _Lowered:
-        """Rewrite a copy of ``model`` for ``info`` and lower it to ``dest`` (runs in a worker when jobs > 1)."""
-        target = get_target(info.name)
-        variant, rewrites, warnings = rewrite_for_target(model, info.name)
-        start = time.perf_counter()
-        log = CapturedOutput()
-        try:
-            with captured_output() as log:
-                report = target.lower(variant, self.samples[0], self.io_spec, self.precision, dest)
-        except EdgeAVError:
-            raise
-        except Exception as exc:  # converters raise anything; turn it into one line with a fix
-            raise ExportError(_lowering_failure(info, exc, log)) from exc
-        return _Lowered(report, rewrites, tuple(warnings), time.perf_counter() - start)
+        return lower_format(info, model, self.samples[0], self.io_spec, self.precision, dest)
 
     def finish(self, info: TargetInfo, staging: Staging, lowered: _Lowered) -> ExportResult:
         """Verify a lowered artifact against PyTorch and write its manifest."""

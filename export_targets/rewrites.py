@@ -32,7 +32,7 @@ class GlobalMaxPoolAsMaxPool2d(nn.Module):
     """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.max_pool2d(x, kernel_size=x.shape[-2:])
+        return F.max_pool2d(x, kernel_size=x.shape[-2:], stride=x.shape[-2:])
 
 
 def _is_global_max_pool(module: nn.Module) -> bool:

@@ -94,14 +94,15 @@ def init_conv_fan_out(module: nn.Module) -> None:
 # would split the ExecuTorch graph and run on portable kernels.
 def mean_over_width(x: torch.Tensor) -> torch.Tensor:
     """[B, C, H, W] → [B, C, H, 1], the mean over W."""
-    return F.avg_pool2d(x, kernel_size=(1, x.shape[-1]))
+    # stride is spelled out: Core ML's converter requires it even though it defaults to the kernel.
+    return F.avg_pool2d(x, kernel_size=(1, x.shape[-1]), stride=(1, x.shape[-1]))
 
 
 def mean_over_height(x: torch.Tensor) -> torch.Tensor:
     """[B, C, H, W] → [B, C, 1, W], the mean over H."""
-    return F.avg_pool2d(x, kernel_size=(x.shape[-2], 1))
+    return F.avg_pool2d(x, kernel_size=(x.shape[-2], 1), stride=(x.shape[-2], 1))
 
 
 def max_over_height(x: torch.Tensor) -> torch.Tensor:
     """[B, C, H, W] → [B, C, 1, W], the max over H."""
-    return F.max_pool2d(x, kernel_size=(x.shape[-2], 1))
+    return F.max_pool2d(x, kernel_size=(x.shape[-2], 1), stride=(x.shape[-2], 1))
