@@ -3,8 +3,23 @@
     from export_targets import export_formats, export_model
     export_model(entry, model, "small", "android", "dist/")
 """
-from export_targets.base import ArtifactStructure, ExportTarget, LoweringReport, Runner, TargetInfo, TensorInfo
-from export_targets.formats import FORMATS, PRESETS, export_formats, format_of, get_target, load_artifact, resolve_targets
+from export_targets.base import (
+    ArtifactStructure,
+    ExportTarget,
+    LoweringReport,
+    Runner,
+    TargetInfo,
+    TensorInfo,
+)
+from export_targets.formats import (
+    FORMATS,
+    PRESETS,
+    export_formats,
+    format_of,
+    get_target,
+    load_artifact,
+    resolve_targets,
+)
 from export_targets.parity import ParityReport, measure_parity
 from export_targets.pipeline import ExportResult, export_model
 from export_targets.rewrites import list_checks, list_rewrites

@@ -20,6 +20,7 @@ from torch import nn
 
 from edgeav.specs import IOSpec
 
+
 @dataclass(frozen=True)
 class TargetInfo:
     """What a format is: the row of the ``export_formats()`` table."""
@@ -86,6 +87,20 @@ class ArtifactStructure:
 
 
 @dataclass(frozen=True)
+class LoweringRequest:
+    """What a target needs to lower one model: the model, one example input tuple, the I/O contract."""
+
+    model: nn.Module
+    example_inputs: tuple[torch.Tensor, ...]
+    io_spec: IOSpec
+    precision: str  # the requested precision (fp32, ...); the format maps it to what it writes
+    dest: Path
+
+    def fields(self) -> tuple[nn.Module, tuple[torch.Tensor, ...], IOSpec, str, Path]:
+        return self.model, self.example_inputs, self.io_spec, self.precision, self.dest
+
+
+@dataclass(frozen=True)
 class LoweringReport:
     """What a lowering did besides writing the artifact."""
 
@@ -106,15 +121,8 @@ class ExportTarget(ABC):
     info: ClassVar[TargetInfo]
 
     @abstractmethod
-    def lower(
-        self,
-        model: nn.Module,
-        example_inputs: tuple[torch.Tensor, ...],
-        io_spec: IOSpec,
-        precision: str,
-        dest: Path,
-    ) -> LoweringReport:
-        """Convert ``model`` (eval mode, rewrites applied) and write the artifact to ``dest``."""
+    def lower(self, request: LoweringRequest) -> LoweringReport:
+        """Convert ``request.model`` (eval mode, rewrites applied) and write the artifact to ``request.dest``."""
 
     @abstractmethod
     def inspect(self, path: Path) -> ArtifactStructure:

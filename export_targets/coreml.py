@@ -12,11 +12,18 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
-from torch import nn
 
 from edgeav.errors import ExportError
 from edgeav.specs import IOSpec
-from export_targets.base import ArtifactStructure, ExportTarget, LoweringReport, TensorInfo, one_line, to_numpy
+from export_targets.base import (
+    ArtifactStructure,
+    ExportTarget,
+    LoweringReport,
+    LoweringRequest,
+    TensorInfo,
+    one_line,
+    to_numpy,
+)
 from export_targets.formats import format_info
 
 MINIMUM_DEPLOYMENT_TARGET = "iOS16"
@@ -28,14 +35,8 @@ _ARRAY_DTYPES = {"FLOAT32": "float32", "FLOAT16": "float16", "DOUBLE": "float64"
 class CoreMLTarget(ExportTarget):
     info = format_info("coreml")
 
-    def lower(
-        self,
-        model: nn.Module,
-        example_inputs: tuple[torch.Tensor, ...],
-        io_spec: IOSpec,
-        precision: str,
-        dest: Path,
-    ) -> LoweringReport:
+    def lower(self, request: LoweringRequest) -> LoweringReport:
+        model, example_inputs, io_spec, precision, dest = request.fields()
         import coremltools as ct
 
         compute = self.info.precisions[precision]

@@ -7,7 +7,6 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
-from torch import nn
 
 from edgeav.errors import ExportError
 from edgeav.specs import IOSpec
@@ -15,6 +14,7 @@ from export_targets.base import (
     ArtifactStructure,
     ExportTarget,
     LoweringReport,
+    LoweringRequest,
     TensorInfo,
     one_line,
     to_numpy,
@@ -64,15 +64,11 @@ def heavy_ops_left(summary: dict[str, Any]) -> list[str]:
 class ExecuTorchTarget(ExportTarget):
     info = format_info("executorch")
 
-    def lower(
-        self,
-        model: nn.Module,
-        example_inputs: tuple[torch.Tensor, ...],
-        io_spec: IOSpec,
-        precision: str,
-        dest: Path,
-    ) -> LoweringReport:
-        from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    def lower(self, request: LoweringRequest) -> LoweringReport:
+        model, example_inputs, io_spec, precision, dest = request.fields()
+        from executorch.backends.xnnpack.partition.xnnpack_partitioner import (
+            XnnpackPartitioner,
+        )
         from executorch.exir import to_edge_transform_and_lower
 
         exported = torch.export.export(model, example_inputs)

@@ -13,21 +13,23 @@ from torch import nn
 
 from edgeav.errors import ExportError, MissingDependencyError
 from edgeav.specs import IOSpec
-from export_targets.base import ArtifactStructure, ExportTarget, LoweringReport, TensorInfo, one_line, to_numpy
+from export_targets.base import (
+    ArtifactStructure,
+    ExportTarget,
+    LoweringReport,
+    LoweringRequest,
+    TensorInfo,
+    one_line,
+    to_numpy,
+)
 from export_targets.formats import format_info
 
 
 class LiteRTTarget(ExportTarget):
     info = format_info("litert")
 
-    def lower(
-        self,
-        model: nn.Module,
-        example_inputs: tuple[torch.Tensor, ...],
-        io_spec: IOSpec,
-        precision: str,
-        dest: Path,
-    ) -> LoweringReport:
+    def lower(self, request: LoweringRequest) -> LoweringReport:
+        model, example_inputs, io_spec, precision, dest = request.fields()
         import litert_torch
 
         # Keyword samples and a dict result make the signature's names the IOSpec names (not args_0, output_0).

@@ -7,24 +7,26 @@ from typing import Any, Sequence
 
 import numpy as np
 import torch
-from torch import nn
 
 from edgeav.errors import ExportError, MissingDependencyError
 from edgeav.specs import IOSpec
-from export_targets.base import ArtifactStructure, ExportTarget, LoweringReport, TensorInfo, one_line, to_numpy
+from export_targets.base import (
+    ArtifactStructure,
+    ExportTarget,
+    LoweringReport,
+    LoweringRequest,
+    TensorInfo,
+    one_line,
+    to_numpy,
+)
 from export_targets.formats import format_info
+
 
 class ONNXTarget(ExportTarget):
     info = format_info("onnx")
 
-    def lower(
-        self,
-        model: nn.Module,
-        example_inputs: tuple[torch.Tensor, ...],
-        io_spec: IOSpec,
-        precision: str,
-        dest: Path,
-    ) -> LoweringReport:
+    def lower(self, request: LoweringRequest) -> LoweringReport:
+        model, example_inputs, io_spec, precision, dest = request.fields()
         import onnx
         import onnxsim
 

@@ -25,12 +25,19 @@ from export_targets.base import (
     ArtifactStructure,
     ExportTarget,
     LoweringReport,
+    LoweringRequest,
     TargetInfo,
     TensorInfo,
     one_line,
     to_tensor,
 )
-from export_targets.formats import check_installed, check_precision, format_info, get_target, resolve_targets
+from export_targets.formats import (
+    check_installed,
+    check_precision,
+    format_info,
+    get_target,
+    resolve_targets,
+)
 from export_targets.manifest import build_manifest, manifest_path, write_manifest
 from export_targets.parity import ParityReport, eager_outputs, measure_parity
 from export_targets.rewrites import hint_for, rewrite_for_target
@@ -164,7 +171,7 @@ def lower_format(
     log = CapturedOutput()
     try:
         with captured_output() as log:
-            report = target.lower(variant, example, io_spec, precision, dest)
+            report = target.lower(LoweringRequest(variant, example, io_spec, precision, dest))
     except EdgeAVError:
         raise
     except Exception as exc:  # converters raise anything; turn it into one line with a fix

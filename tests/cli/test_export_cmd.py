@@ -65,7 +65,8 @@ def test_converter_failure_exit_2_and_nothing_written(registry_with_tiny_av, cap
         def __init__(self, name: str) -> None:
             self.name = name
 
-        def lower(self, model, example_inputs, io_spec, precision, dest: Path):
+        def lower(self, request):
+            model, example_inputs, io_spec, precision, dest = request.fields()
             dest.write_bytes(b"partial")
             raise ValueError("unsupported op foo\ntraceback noise")
 

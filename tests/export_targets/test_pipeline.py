@@ -38,7 +38,8 @@ class StandIn(ExportTarget):
         self.model: torch.nn.Module | None = None
         self.io = None
 
-    def lower(self, model, example_inputs, io_spec, precision, dest: Path) -> LoweringReport:
+    def lower(self, request) -> LoweringReport:
+        model, example_inputs, io_spec, precision, dest = request.fields()
         if dest.suffix == ".mlpackage":
             dest.mkdir()
             (dest / "Manifest.json").write_text("{}")
