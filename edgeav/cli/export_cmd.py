@@ -12,16 +12,29 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
+import torch
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from edgeav.checkpoints import load_checkpoint
 from edgeav.errors import UsageError
 from edgeav.registry import get_model_entry
-from export_targets.formats import FORMATS, PRESETS, check_installed, check_precision, resolve_targets
+from export_targets.formats import (
+    FORMATS,
+    PRESETS,
+    check_installed,
+    check_precision,
+    resolve_targets,
+)
 from export_targets.pipeline import STAGES, ExportResult, export_model
 
 _PRESET_HELP = ", ".join(f"{name} ({' + '.join(fmts)})" for name, fmts in PRESETS.items() if name != "all")
@@ -62,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     check_installed(targets)
 
     err = _live_console()
+    torch.manual_seed(args.seed)  # the registry's initialisation is reproducible when no checkpoint is given
     model = entry.build(config_name)
     if args.checkpoint is not None:
         info = load_checkpoint(model, args.checkpoint)

@@ -15,6 +15,7 @@ from edgeav.errors import EdgeAVError
 VERB_MODULES = (
     "edgeav.cli.models_cmd",
     "edgeav.cli.export_cmd",
+    "edgeav.cli.train_cmd",
     "edgeav.cli.data_cmd",
 )
 

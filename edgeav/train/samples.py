@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from edgeav.errors import DataError
@@ -18,8 +19,9 @@ from edgeav.errors import DataError
 class FrameSamples(Dataset):
     """The annotated frames of every clip, each a dict: frames [3,H,W], audio [S], mask [1,H,W], annotated."""
 
-    def __init__(self, clips: Dataset, audio_shuffle_seed: int | None = None) -> None:
+    def __init__(self, clips: Dataset, audio_shuffle_seed: int | None = None, image_size: int | None = None) -> None:
         self.clips = clips
+        self.image_size = image_size  # resize frames (bilinear) and masks (nearest) to the model's input
         if len(clips) == 0:
             raise DataError("the dataset has no clips; check the --data path or the number of scenes")
         first = clips[0]
@@ -46,9 +48,14 @@ class FrameSamples(Dataset):
         t = self.frame_ids[k]
         clip = self.clips[clip_idx]
         audio_clip = clip if self._audio_perm is None else self.clips[int(self._audio_perm[clip_idx])]
+        frames, mask = clip.frames[t], clip.masks[t]
+        if self.image_size and frames.shape[-1] != self.image_size:
+            size = (self.image_size, self.image_size)
+            frames = F.interpolate(frames[None], size=size, mode="bilinear", align_corners=False)[0]
+            mask = F.interpolate(mask[None], size=size, mode="nearest")[0]
         return {
-            "frames": clip.frames[t],
+            "frames": frames,
             "audio": audio_clip.audio[t],
-            "mask": clip.masks[t],
+            "mask": mask,
             "annotated": bool(clip.annotated[t]),
         }

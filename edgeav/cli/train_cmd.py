@@ -1,0 +1,132 @@
+"""`edgeav train` and `edgeav eval`: the trainer and the task metric on any `--data SPEC`."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from pathlib import Path
+
+import torch
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from edgeav.checkpoints import load_checkpoint
+from edgeav.data import open_dataset
+from edgeav.errors import UsageError
+from edgeav.registry import get_model_entry
+from edgeav.train.evaluate import evaluate
+from edgeav.train.objectives import get_objective
+from edgeav.train.samples import FrameSamples
+from edgeav.train.trainer import TrainConfig, Trainer, init_distributed
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a model", description="Train or fine-tune a model on --data.")
+    _common(p)
+    p.add_argument("--steps", type=int, required=True, help="optimizer steps")
+    p.add_argument("--out", type=Path, required=True, help="run folder: last.pt, evals.jsonl, train_log.jsonl")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--lr", type=float, default=2e-4, help="AdamW learning rate (poly decay, power 0.9)")
+    p.add_argument("--weight-decay", type=float, default=0.01)
+    p.add_argument("--grad-clip", type=float, default=1.0)
+    p.add_argument("--eval-every", type=int, default=0, help="evaluate every N steps (0: at the end)")
+    p.add_argument("--checkpoint-every", type=int, default=0, help="checkpoint every N steps (0: at the end)")
+    p.add_argument("--resume", type=Path, help="continue a run from its last.pt (exactly)")
+    p.add_argument("--train-audio", action="store_true",
+                   help="train the audio trunk (default: frozen, as in the paper; always trained when no "
+                        "pretrained audio weights are loaded)")
+    p.set_defaults(func=run_train)
+
+    e = sub.add_parser("eval", help="evaluate a checkpoint", description="Print J (mIoU) and F on --data.")
+    _common(e)
+    e.add_argument("--split", default="test", help="split to score (default: test)")
+    e.add_argument("--shuffle-audio", action="store_true", help="pair every frame with another clip's audio")
+    e.set_defaults(func=run_eval)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, help="registry name (see `edgeav models`)")
+    p.add_argument("--config", help="model config (default: the model's default)")
+    p.add_argument("--data", required=True, help="dataset spec, e.g. synthetic-ms3, avsbench-ms3:PATH (see docs/data.md)")
+    p.add_argument("--checkpoint", type=Path, help="weights to start from / to evaluate")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch's default)")
+
+
+def _build(args: argparse.Namespace, train_audio: bool = False):
+    entry = get_model_entry(args.model)
+    cfg = entry.config(args.config)
+    if dataclasses.is_dataclass(cfg) and hasattr(cfg, "freeze_audio") and (train_audio or args.checkpoint is None):
+        # No pretrained audio trunk is loaded: a frozen random trunk would carry no information.
+        cfg = dataclasses.replace(cfg, freeze_audio=False)
+    torch.manual_seed(args.seed)
+    model = entry.builder(cfg)
+    if args.checkpoint is not None:
+        load_checkpoint(model, args.checkpoint)
+    return entry, cfg, model
+
+
+def _frames(args: argparse.Namespace, cfg, split: str, shuffle_seed: int | None = None) -> FrameSamples:
+    return FrameSamples(open_dataset(args.data, split), audio_shuffle_seed=shuffle_seed, image_size=getattr(cfg, "image_size", None))
+
+
+def run_train(args: argparse.Namespace) -> int:
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.steps < 1 or args.batch_size < 1:
+        raise UsageError("--steps and --batch-size must be at least 1")
+    device = init_distributed()
+    entry, cfg, model = _build(args, train_audio=args.train_audio)
+    train_cfg = TrainConfig(
+        steps=args.steps, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
+        grad_clip=args.grad_clip, eval_every=args.eval_every, checkpoint_every=args.checkpoint_every, seed=args.seed,
+    )
+    console = Console(stderr=True)
+    meta = {"model": entry.name, "config": args.config or entry.default_config, "data": args.data}
+    trainer = Trainer(model, get_objective(entry.name), _frames(args, cfg, "train"), train_cfg, args.out,
+                      eval_set=_frames(args, cfg, "val"), model_meta=meta, device=device)
+    if args.resume:
+        trainer.resume(args.resume)
+    log_path = Path(args.out) / "train_log.jsonl"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with Progress(TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TextColumn("{task.description}"), TimeElapsedColumn(), TimeRemainingColumn(), console=console) as bar, \
+            open(log_path, "a") as log:
+        task = bar.add_task("", total=args.steps, completed=trainer.state.step)
+
+        def on_step(state, row) -> None:
+            log.write(json.dumps(row) + "\n")
+            rate = row["step"] / max(row["seconds"], 1e-9) * args.batch_size
+            bar.update(task, completed=state.step, description=f"loss {row['loss']:.3f}  {rate:.1f} samples/s")
+
+        trainer.on_step = on_step
+        state = trainer.fit()
+    _print_scores(Console(), f"{entry.name} after {state.step} steps (val)", state.evals[-1])
+    console.print(f"checkpoint: {trainer.checkpoint_path()}")
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    entry, cfg, model = _build(args)
+    data = _frames(args, cfg, args.split, shuffle_seed=args.seed if args.shuffle_audio else None)
+    scores = evaluate(model, get_objective(entry.name), data)
+    title = f"{entry.name} on {args.data} [{args.split}]" + (" — audio shuffled across clips" if args.shuffle_audio else "")
+    _print_scores(Console(), title, scores)
+    return 0
+
+
+def _print_scores(console: Console, title: str, scores: dict[str, float]) -> None:
+    table = Table(title=title)
+    for col in ("J (mIoU)", "F (β²=0.3)", "frames"):
+        table.add_column(col, justify="right")
+    table.add_row(f"{100 * scores['miou']:.2f}", f"{100 * scores['fscore']:.2f}", f"{int(scores['frames'])}")
+    console.print(table)
