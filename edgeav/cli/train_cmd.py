@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -125,7 +126,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
 
 def _print_scores(console: Console, title: str, scores: dict[str, float]) -> None:
-    table = Table(title=title)
+    table = Table(title=escape(title))
     for col in ("J (mIoU)", "F (β²=0.3)", "frames"):
         table.add_column(col, justify="right")
     table.add_row(f"{100 * scores['miou']:.2f}", f"{100 * scores['fscore']:.2f}", f"{int(scores['frames'])}")
