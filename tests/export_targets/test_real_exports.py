@@ -14,7 +14,7 @@ import torch
 
 from edgeav.errors import ExportError
 from export_targets import load_artifact
-from export_targets.litert import LiteRTTarget
+from export_targets.onnx import ONNXTarget
 from export_targets.manifest import artifact_digest
 from export_targets.pipeline import ExportResult, export_model
 
@@ -89,14 +89,15 @@ def test_runners_reload_artifacts_for_reuse(exported, fmt: str, tiny_av_entry) -
 
 
 def test_real_converter_failure_leaves_no_partial_files(tiny_av_entry, tmp_path: Path, monkeypatch) -> None:
-    """ONNX really exports first; then LiteRT writes half a file and dies: nothing may remain."""
+    """LiteRT really exports first (slowest formats go first); then ONNX writes half a file and dies:
+    nothing may remain."""
 
-    def broken_lower(self, model, example_inputs, io_spec, precision, dest: Path):
-        dest.write_bytes(b"TFL3 half-written")
+    def broken_lower(self, request):
+        request.dest.write_bytes(b"half-written onnx")
         raise RuntimeError("converter crashed")
 
-    monkeypatch.setattr(LiteRTTarget, "lower", broken_lower)
+    monkeypatch.setattr(ONNXTarget, "lower", broken_lower)
     out = tmp_path / "dist"
-    with pytest.raises(ExportError, match=r"^litert lowering failed \(RuntimeError: converter crashed\)"):
+    with pytest.raises(ExportError, match=r"^onnx lowering failed \(RuntimeError: converter crashed\)"):
         export_model(tiny_av_entry, tiny_av_entry.build(), "small", "onnx,litert", out, n_samples=1)
     assert not out.exists() and list(tmp_path.iterdir()) == []
