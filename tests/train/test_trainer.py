@@ -80,3 +80,20 @@ def test_checkpoint_loads_into_a_fresh_model_for_export(tiny_set, tmp_path: Path
     _trainer(tiny_set, tmp_path / "d", steps=1).fit()
     info = load_checkpoint(LightAVSeg(LIGHTAVSEG_SMALL), tmp_path / "d" / "last.pt")
     assert info.key == "model"
+
+
+@pytest.mark.slow
+def test_small_config_overfits_sixteen_scenes(tmp_path: Path) -> None:
+    """Proves the losses and the loop: the small architecture fits 16 MS3-like scenes to mIoU >= 0.9.
+
+    128-pixel inputs: the head predicts at stride 8, and at 64 pixels (8×8 logits) the upsampled masks
+    of these objects cap mIoU near 0.9 whatever the weights (0.899 measured).
+    """
+    scenes = SyntheticAVScenes(SceneConfig(kind="ms3", image_size=128, frames_per_clip=1, object_radius=(0.2, 0.3)),
+                               num_scenes=16, seed=0)
+    data = [FrameSamples(scenes)[i] for i in range(16)]
+    torch.manual_seed(0)
+    model = LightAVSeg(dataclasses.replace(SMALL_TRAINABLE, image_size=128))
+    cfg = TrainConfig(steps=200, batch_size=16, lr=5e-3, seed=0)
+    state = Trainer(model, get_objective("lightavseg"), data, cfg, tmp_path, eval_set=data).fit()
+    assert state.evals[-1]["miou"] >= 0.9, state.evals[-1]
