@@ -36,6 +36,9 @@ class TargetInfo:
     platforms: tuple[str, ...] = ()  # ``sys.platform`` values where the runtime works; () = anywhere
     is_directory: bool = False
     notes: str = ""
+    # Relative lowering time (higher = slower, seen on LightAVSeg); only the order matters: the
+    # parallel exporter starts the slowest formats first so its workers finish together.
+    lowering_cost: int = 0
 
     def missing_modules(self) -> list[str]:
         """The modules in ``requires`` that are not installed."""

@@ -18,6 +18,7 @@ _FP32 = MappingProxyType({"fp32": "fp32"})
 FORMATS: tuple[TargetInfo, ...] = (
     TargetInfo(
         name="executorch",
+        lowering_cost=4,
         implementation="export_targets.executorch:ExecuTorchTarget",
         title="ExecuTorch (XNNPACK)",
         suffix=".pte",
@@ -29,6 +30,7 @@ FORMATS: tuple[TargetInfo, ...] = (
     ),
     TargetInfo(
         name="litert",
+        lowering_cost=3,
         implementation="export_targets.litert:LiteRTTarget",
         title="LiteRT (TFLite)",
         suffix=".tflite",
@@ -40,6 +42,7 @@ FORMATS: tuple[TargetInfo, ...] = (
     ),
     TargetInfo(
         name="coreml",
+        lowering_cost=2,
         implementation="export_targets.coreml:CoreMLTarget",
         title="Core ML",
         suffix=".mlpackage",
@@ -54,6 +57,7 @@ FORMATS: tuple[TargetInfo, ...] = (
     ),
     TargetInfo(
         name="onnx",
+        lowering_cost=1,
         implementation="export_targets.onnx:ONNXTarget",
         title="ONNX",
         suffix=".onnx",

@@ -6,6 +6,7 @@ Everything is staged inside ``out_dir`` and published only when every format has
 """
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -110,14 +111,7 @@ def export_model(
         staged = [job.finish(info, staging, lowered[info.name]) for info in infos]
         staging.commit()
     out = Path(out_dir)
-    return [
-        ExportResult(
-            format=r.format, path=out / r.path.name, manifest_path=out / r.manifest_path.name,
-            precision=r.precision, size_mb=r.size_mb, parity=r.parity, export_seconds=r.export_seconds,
-            verify_seconds=r.verify_seconds, rewrites=r.rewrites, warnings=r.warnings,
-        )
-        for r in staged
-    ]
+    return [dataclasses.replace(r, path=out / r.path.name, manifest_path=out / r.manifest_path.name) for r in staged]
 
 
 @dataclass(frozen=True)
@@ -136,20 +130,23 @@ def lower_all(job: _Job, infos: Sequence[TargetInfo], model: nn.Module, staging:
     Slowest formats go first so that a two-worker pool finishes together. A worker's EdgeAVError comes
     back as itself; the first failure cancels what has not started.
     """
-    order = sorted(infos, key=lambda i: -_LOWERING_COST.get(i.name, 0))
+    order = sorted(infos, key=lambda i: -i.lowering_cost)
+
+    def request(info: TargetInfo) -> tuple[Any, ...]:  # lower_format's arguments after the TargetInfo
+        return model, job.samples[0], job.io_spec, job.precision, staging.path(job.artifact_name(info))
+
     if jobs <= 1 or len(order) == 1:
         out = {}
         for info in order:
             job.progress(info.name, "lower")
-            out[info.name] = job.lower(info, model, staging.path(job.artifact_name(info)))
+            out[info.name] = lower_format(info, *request(info))
         return out
     ctx = multiprocessing.get_context("spawn")  # fork after torch/converter imports is unsafe
     with ProcessPoolExecutor(max_workers=min(jobs, len(order)), mp_context=ctx) as pool:
         futures = {}
         for info in order:
             job.progress(info.name, "lower")
-            args = (info.name, model, job.samples[0], job.io_spec, job.precision, staging.path(job.artifact_name(info)))
-            futures[pool.submit(_lower_in_worker, *args)] = info.name
+            futures[pool.submit(_lower_in_worker, info.name, *request(info))] = info.name
         out = {}
         try:
             for future in as_completed(futures):
@@ -184,10 +181,6 @@ def _lower_in_worker(format_name: str, *args: Any) -> _Lowered:
     return lower_format(format_info(format_name), *args)  # TargetInfo holds mappingproxies: send its name
 
 
-# Relative lowering cost seen for LightAVSeg (ExecuTorch ≫ LiteRT ≫ Core ML ≈ ONNX); only the order matters.
-_LOWERING_COST = {"executorch": 4, "litert": 3, "coreml": 2, "onnx": 1}
-
-
 @dataclass
 class _Job:
     entry: ModelEntry
@@ -202,9 +195,6 @@ class _Job:
 
     def artifact_name(self, info: TargetInfo) -> str:
         return f"{self.entry.name}_{self.config_name}_{info.precisions[self.precision]}{info.suffix}"
-
-    def lower(self, info: TargetInfo, model: nn.Module, dest: Path) -> _Lowered:
-        return lower_format(info, model, self.samples[0], self.io_spec, self.precision, dest)
 
     def finish(self, info: TargetInfo, staging: Staging, lowered: _Lowered) -> ExportResult:
         """Verify a lowered artifact against PyTorch and write its manifest."""
