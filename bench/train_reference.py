@@ -16,7 +16,6 @@ from pathlib import Path
 
 import torch
 
-from edgeav.data import open_dataset
 from edgeav.registry import get_model_entry
 from edgeav.train.evaluate import evaluate
 from edgeav.train.objectives import get_objective
@@ -48,7 +47,7 @@ def main() -> None:
     objective = get_objective(entry.name)
 
     def frames(split: str, shuffle: int | None = None) -> FrameSamples:
-        return FrameSamples(open_dataset(args.data, split), audio_shuffle_seed=shuffle, image_size=cfg.image_size)
+        return FrameSamples.from_spec(args.data, split, cfg.image_size, shuffle)
 
     train_cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, eval_every=args.eval_every,
                             checkpoint_every=args.eval_every, seed=args.seed, warmup_steps=min(100, args.steps // 10))

@@ -19,7 +19,6 @@ from rich.progress import (
 from rich.table import Table
 
 from edgeav.checkpoints import load_checkpoint
-from edgeav.data import open_dataset
 from edgeav.errors import UsageError
 from edgeav.registry import get_model_entry
 from edgeav.train.evaluate import evaluate
@@ -75,7 +74,7 @@ def _build(args: argparse.Namespace, train_audio: bool = False):
 
 
 def _frames(args: argparse.Namespace, cfg, split: str, shuffle_seed: int | None = None) -> FrameSamples:
-    return FrameSamples(open_dataset(args.data, split), audio_shuffle_seed=shuffle_seed, image_size=getattr(cfg, "image_size", None))
+    return FrameSamples.from_spec(args.data, split, getattr(cfg, "image_size", None), shuffle_seed)
 
 
 def run_train(args: argparse.Namespace) -> int:

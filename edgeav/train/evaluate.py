@@ -7,6 +7,7 @@ from torch.utils.data import Dataset, default_collate
 
 from edgeav.metrics import SegmentationMeter
 from edgeav.train.objectives import Objective
+from edgeav.train.samples import annotated_only
 
 
 @torch.no_grad()
@@ -18,11 +19,10 @@ def evaluate(model: nn.Module, objective: Objective, dataset: Dataset, batch_siz
     device = device or torch.device("cpu")
     for start in range(0, len(dataset), batch_size):
         items = [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
-        batch = default_collate(items)
-        keep = torch.as_tensor(batch["annotated"], dtype=torch.bool)
-        if not keep.any():
+        batch = annotated_only(default_collate(items))
+        if len(batch["mask"]) == 0:
             continue
-        batch = {k: (v[keep].to(device) if torch.is_tensor(v) and v.dim() > 0 else v) for k, v in batch.items()}
+        batch = {k: v.to(device) if torch.is_tensor(v) else v for k, v in batch.items()}
         logits = objective.logits(model, batch)
         meter.update(logits.cpu(), batch["mask"].cpu())
     model.train(was_training)

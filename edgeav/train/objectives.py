@@ -31,20 +31,16 @@ class TrainingForward(nn.Module):
 @dataclass(frozen=True)
 class Objective:
     """``loss(net, model, batch)``: named scalars, the total under "loss"; ``net`` runs ``forward_train``
-    (possibly DDP-wrapped), ``model`` is the bare model for its config. ``logits(model, batch)`` predicts."""
+    (possibly DDP-wrapped), ``model`` is the bare model for its config. ``logits(model, batch)`` predicts.
+    Batches arrive with unannotated samples already removed (``samples.annotated_only``)."""
 
     loss: Callable[[nn.Module, nn.Module, Batch], dict[str, torch.Tensor]]
     logits: Callable[[nn.Module, Batch], torch.Tensor]
 
 
-def _annotated(batch: Batch) -> torch.Tensor:
-    return torch.as_tensor(batch["annotated"], dtype=torch.bool)
-
-
 def _lightavseg_loss(net: nn.Module, model: nn.Module, batch: Batch) -> dict[str, torch.Tensor]:
-    keep = _annotated(batch)
-    out = net(batch["frames"][keep], batch["audio"][keep])
-    return lightavseg_loss(out, batch["mask"][keep], model.cfg.align_temperature, model.cfg.align_weight)
+    out = net(batch["frames"], batch["audio"])
+    return lightavseg_loss(out, batch["mask"], model.cfg.align_temperature, model.cfg.align_weight)
 
 
 def _lightavseg_logits(model: nn.Module, batch: Batch) -> torch.Tensor:

@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
+from edgeav.data import open_dataset
 from edgeav.errors import DataError
 
 
@@ -40,6 +41,13 @@ class FrameSamples(Dataset):
             g = torch.Generator().manual_seed(audio_shuffle_seed)
             self._audio_perm = (torch.arange(n) + torch.randint(1, max(n, 2), (1,), generator=g)) % n
 
+    @classmethod
+    def from_spec(
+        cls, spec: str, split: str, image_size: int | None = None, audio_shuffle_seed: int | None = None
+    ) -> "FrameSamples":
+        """Frame samples of ``open_dataset(spec, split)`` (e.g. ``synthetic-ms3``, ``avsbench-s4:PATH``)."""
+        return cls(open_dataset(spec, split), audio_shuffle_seed=audio_shuffle_seed, image_size=image_size)
+
     def __len__(self) -> int:
         return len(self.clips) * len(self.frame_ids)
 
@@ -59,3 +67,12 @@ class FrameSamples(Dataset):
             "mask": mask,
             "annotated": bool(clip.annotated[t]),
         }
+
+
+def annotated_only(batch: dict[str, Any]) -> dict[str, Any]:
+    """A collated batch restricted to its annotated samples (a guard for splits whose clips are not
+    annotated alike; :class:`FrameSamples` already keeps only the frames annotated in the first clip)."""
+    keep = torch.as_tensor(batch["annotated"], dtype=torch.bool)
+    if bool(keep.all()):
+        return batch
+    return {k: v[keep] if torch.is_tensor(v) and v.dim() > 0 else v for k, v in batch.items()}

@@ -23,9 +23,10 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import Dataset, default_collate
 
-from edgeav.errors import CheckpointError
+from edgeav.errors import CheckpointError, DataError
 from edgeav.train.evaluate import evaluate
 from edgeav.train.objectives import Objective, TrainingForward
+from edgeav.train.samples import annotated_only
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,9 @@ class Trainer:
     def _batch(self, step: int) -> dict[str, Any]:
         idx = batch_indices(len(self.train_set), self.cfg.batch_size, self.cfg.seed, step)
         idx = idx[self.rank :: self.world]
-        batch = default_collate([self.train_set[i] for i in idx])
+        batch = annotated_only(default_collate([self.train_set[i] for i in idx]))
+        if len(batch["mask"]) == 0:
+            raise DataError(f"step {step + 1}: no annotated sample in the batch; use a split whose clips are annotated alike")
         return {k: v.to(self.device) if torch.is_tensor(v) else v for k, v in batch.items()}
 
     def train_step(self, step: int) -> dict[str, float]:

@@ -97,3 +97,13 @@ def test_small_config_overfits_sixteen_scenes(tmp_path: Path) -> None:
     cfg = TrainConfig(steps=200, batch_size=16, lr=5e-3, seed=0)
     state = Trainer(model, get_objective("lightavseg"), data, cfg, tmp_path, eval_set=data).fit()
     assert state.evals[-1]["miou"] >= 0.9, state.evals[-1]
+
+
+def test_unannotated_samples_are_dropped_from_a_batch() -> None:
+    from edgeav.train.samples import annotated_only
+
+    batch = {"mask": torch.arange(3.0), "frames": torch.ones(3, 2), "annotated": torch.tensor([True, False, True])}
+    kept = annotated_only(batch)
+    assert kept["mask"].tolist() == [0.0, 2.0] and kept["frames"].shape == (2, 2)
+    full = {**batch, "annotated": torch.tensor([True] * 3)}
+    assert annotated_only(full)["mask"].tolist() == [0.0, 1.0, 2.0]
