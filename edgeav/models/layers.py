@@ -52,8 +52,9 @@ class DropPath(nn.Module):
 class GlobalMaxPool(nn.AdaptiveMaxPool2d):
     """Spatial max pool to 1×1, written as the natural module.
 
-    Targets that cannot run ``adaptive_max_pool2d`` get it replaced by ``amax`` through the named export
-    rewrite ``adaptive_max_pool_to_amax`` — the model itself stays plain PyTorch.
+    Targets that cannot run or delegate ``adaptive_max_pool2d`` get it replaced through the named export
+    rewrites ``adaptive_max_pool_to_max_pool`` (ExecuTorch) and ``adaptive_max_pool_to_amax`` (LiteRT) —
+    the model itself stays plain PyTorch.
     """
 
     def __init__(self) -> None:

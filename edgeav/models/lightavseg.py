@@ -104,9 +104,8 @@ class AudioRefinement(nn.Module):
 class DecoderFusion(nn.Module):
     """CMFD at one scale: upsample-and-merge the visual path, update the recurrent audio state, inject it."""
 
-    def __init__(self, skip_dim: int, audio_dim: int, dim: int, dense: bool, first: bool) -> None:
+    def __init__(self, skip_dim: int, audio_dim: int, dim: int, dense: bool) -> None:
         super().__init__()
-        self.first = first
         self.lateral = nn.Sequential(ConvBN(skip_dim, dim), nn.ReLU())
         if dense:
             self.fuse = nn.Sequential(ConvBN(dim, dim, 3, 1, 1), nn.ReLU())
@@ -160,7 +159,7 @@ class LightAVSeg(nn.Module):
         self.decoder_init = _pointwise(chans[-1], dim)
         levels = list(reversed(range(len(chans))))  # decoder runs coarse → fine
         self.decoder = nn.ModuleList(
-            DecoderFusion(chans[l], chans[l], dim, cfg.dense_fusion[k], first=k == 0) for k, l in enumerate(levels)
+            DecoderFusion(chans[l], chans[l], dim, cfg.dense_fusion[k]) for k, l in enumerate(levels)
         )
         self.head = nn.Sequential(
             ConvBN(dim, dim, 3, 1, 1, groups=dim), ConvBN(dim, dim), nn.ReLU(), nn.Conv2d(dim, cfg.num_classes, 1)

@@ -138,10 +138,13 @@ class StackedMV2Block(nn.Module):
 
 
 @lru_cache(maxsize=64)
-def _linear_resize_matrix(src: int, dst: int) -> torch.Tensor:
-    """[src, dst] matrix M with ``v @ M == F.interpolate(v, dst, mode='linear', align_corners=False)``."""
+def _linear_resize_weight(src: int, dst: int) -> torch.Tensor:
+    """[dst, src] weight W with ``F.linear(v, W) == F.interpolate(v, dst, mode='linear', align_corners=False)``.
+
+    In F.linear form because a fully-connected op is delegated to XNNPACK and a broadcast matmul is not.
+    """
     eye = torch.eye(src).unsqueeze(0)  # each row is one basis vector, interpolated independently
-    return F.interpolate(eye, size=dst, mode="linear", align_corners=False)[0].contiguous()
+    return F.interpolate(eye, size=dst, mode="linear", align_corners=False)[0].t().contiguous()
 
 
 class SqueezeAxialPositionalEmbedding(nn.Module):
@@ -156,10 +159,8 @@ class SqueezeAxialPositionalEmbedding(nn.Module):
     def __init__(self, dim: int, length: int = 16, axis_length: int | None = None) -> None:
         super().__init__()
         self.pos_embed = nn.Parameter(torch.randn(1, dim, length))
-        self.axis_length = axis_length
         if axis_length is not None and axis_length != length:
-            # Stored transposed for F.linear (a delegated fully-connected op; a broadcast matmul is not).
-            self.register_buffer("resize", _linear_resize_matrix(length, axis_length).t().contiguous(), persistent=False)
+            self.register_buffer("resize", _linear_resize_weight(length, axis_length).clone(), persistent=False)
         else:
             self.resize = None
 
@@ -167,10 +168,10 @@ class SqueezeAxialPositionalEmbedding(nn.Module):
         n = x.shape[-1]
         if n == self.pos_embed.shape[-1]:
             return x + self.pos_embed
-        if self.resize is not None and n == self.axis_length:
+        if self.resize is not None and self.resize.shape[0] == n:
             resize = self.resize
         else:
-            resize = _linear_resize_matrix(self.pos_embed.shape[-1], n).t().to(x.device, x.dtype)
+            resize = _linear_resize_weight(self.pos_embed.shape[-1], n).to(x.device, x.dtype)
         return x + F.linear(self.pos_embed, resize)
 
 

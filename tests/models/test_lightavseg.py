@@ -13,7 +13,7 @@ from edgeav.models.panns_mobilenetv2 import PannsMobileNetV2, PannsMobileNetV2Co
 from edgeav.models.seaformer import (
     SEAFORMER_L,
     SeaFormer,
-    _linear_resize_matrix,
+    _linear_resize_weight,
     seaformer_state_dict_from_upstream,
 )
 from edgeav.registry import get_model_entry
@@ -87,10 +87,10 @@ def test_seaformer_l_pyramid_strides():
 
 
 @pytest.mark.parametrize("src,dst", [(16, 7), (16, 28), (16, 4), (16, 56)])
-def test_positional_resize_matrix_equals_linear_interpolation(src, dst):
+def test_positional_resize_weight_equals_linear_interpolation(src, dst):
     v = torch.randn(2, 5, src)
     expected = F.interpolate(v, size=dst, mode="linear", align_corners=False)
-    torch.testing.assert_close(v @ _linear_resize_matrix(src, dst), expected, atol=1e-6, rtol=0)
+    torch.testing.assert_close(F.linear(v, _linear_resize_weight(src, dst)), expected, atol=1e-6, rtol=0)
 
 
 def test_seaformer_upstream_layouts_load_strictly():
