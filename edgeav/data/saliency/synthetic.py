@@ -161,16 +161,27 @@ class _World:
         return point + rng.normal(0, cfg.fixation_noise * np.hypot(h, w), 2), k
 
 
-class SyntheticSaliencyClips(torch.utils.data.Dataset):
-    """``num_clips`` synthetic audio-visual saliency clips; ``dataset[i]`` is a :class:`SaliencyClip`."""
+class _SeededSaliencyDataset(torch.utils.data.Dataset):
+    """``size`` items drawn from one :class:`_World` seeded by ``seed``; item ``i`` depends on (seed, i) only.
 
-    def __init__(self, config: SaliencyConfig | None = None, num_clips: int = 100, seed: int = 0) -> None:
+    Subclasses set ``salt`` so that clips and still images of the same seed are different draws.
+    """
+
+    salt: int
+
+    def __init__(self, config: SaliencyConfig | None = None, size: int = 100, seed: int = 0) -> None:
         self.config = config or SaliencyConfig()
-        self.num_clips, self.seed = num_clips, seed
-        self._world = _World(self.config, seed, salt=11)
+        self.size, self.seed = size, seed
+        self._world = _World(self.config, seed, salt=self.salt)
 
     def __len__(self) -> int:
-        return self.num_clips
+        return self.size
+
+
+class SyntheticSaliencyClips(_SeededSaliencyDataset):
+    """``size`` synthetic audio-visual saliency clips; ``dataset[i]`` is a :class:`SaliencyClip`."""
+
+    salt = 11
 
     def _schedule(self, rng: np.random.Generator, n: int, frames: int) -> np.ndarray:
         """[n, T] bool: sound sources switch on and off in segments of 0.5-2 s."""
@@ -185,7 +196,7 @@ class SyntheticSaliencyClips(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> SaliencyClip:
         cfg, world = self.config, self._world
-        rng = world.rng(index, self.num_clips)
+        rng = world.rng(index, self.size)
         t, (h, w) = cfg.frames_per_clip, cfg.frame_size
         objects = world.objects(rng, t)
         sounding = self._schedule(rng, len(objects), t)
@@ -248,20 +259,14 @@ class SyntheticSaliencyClips(torch.utils.data.Dataset):
         return mix(sources, gates, noise, float(rng.uniform(*cfg.snr_db)), rng)
 
 
-class SyntheticSaliencyImages(torch.utils.data.Dataset):
-    """``num_images`` still images with fixations; ``dataset[i]`` is a :class:`SaliencyImage`."""
+class SyntheticSaliencyImages(_SeededSaliencyDataset):
+    """``size`` still images with fixations; ``dataset[i]`` is a :class:`SaliencyImage`."""
 
-    def __init__(self, config: SaliencyConfig | None = None, num_images: int = 100, seed: int = 0) -> None:
-        self.config = config or SaliencyConfig()
-        self.num_images, self.seed = num_images, seed
-        self._world = _World(self.config, seed, salt=13)
-
-    def __len__(self) -> int:
-        return self.num_images
+    salt = 13
 
     def __getitem__(self, index: int) -> SaliencyImage:
         cfg, world = self.config, self._world
-        rng = world.rng(index, self.num_images)
+        rng = world.rng(index, self.size)
         h, w = cfg.frame_size
         objects = world.objects(rng, 1)
         image = world.render(rng, objects, 1, None)[0]
