@@ -25,6 +25,10 @@ class ParityError(ExportError):
     """An exported artifact disagrees with PyTorch beyond the allowed tolerance."""
 
 
+class TrainingError(EdgeAVError):
+    """Training that cannot go on (e.g. the loss diverged)."""
+
+
 class DataError(EdgeAVError):
     """A dataset folder with missing files or the wrong layout."""
 

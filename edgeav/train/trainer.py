@@ -23,7 +23,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import Dataset, default_collate
 
-from edgeav.errors import CheckpointError, DataError
+from edgeav.errors import CheckpointError, DataError, TrainingError
 from edgeav.train.evaluate import evaluate
 from edgeav.train.objectives import Objective, TrainingForward
 from edgeav.train.samples import annotated_only
@@ -186,7 +186,7 @@ class Trainer:
         row = {k: float(v.detach()) for k, v in parts.items()}
         row.update(step=step + 1, lr=lr, grad_norm=float(grad_norm))
         if not math.isfinite(row["loss"]):
-            raise FloatingPointError(f"loss became {row['loss']} at step {step + 1}; lower --lr")
+            raise TrainingError(f"loss became {row['loss']} at step {step + 1}; lower --lr (or resume from the last checkpoint with a lower --lr)")
         return row
 
     def run_eval(self) -> dict[str, float]:
