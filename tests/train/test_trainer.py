@@ -107,3 +107,17 @@ def test_unannotated_samples_are_dropped_from_a_batch() -> None:
     assert kept["mask"].tolist() == [0.0, 2.0] and kept["frames"].shape == (2, 2)
     full = {**batch, "annotated": torch.tensor([True] * 3)}
     assert annotated_only(full)["mask"].tolist() == [0.0, 1.0, 2.0]
+
+
+def test_a_diverging_loss_stops_with_a_one_line_error(tiny_set, tmp_path: Path) -> None:
+    from edgeav.errors import TrainingError
+    from edgeav.train.objectives import Objective
+
+    trainer = _trainer(tiny_set, tmp_path / "e", steps=2)
+    base = trainer.objective
+    nan = Objective(loss=lambda net, model, batch: {"loss": base.loss(net, model, batch)["loss"] * float("nan")},
+                    logits=base.logits)
+    trainer.objective = nan
+    with pytest.raises(TrainingError, match="at step 1; lower --lr"):
+        trainer.fit()
+    assert not (tmp_path / "e" / "last.pt").exists()
