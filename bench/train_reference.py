@@ -16,11 +16,13 @@ from pathlib import Path
 
 import torch
 
+from edgeav.checkpoints import load_checkpoint
 from edgeav.registry import get_model_entry
+from edgeav.train.audio_tagging import load_audio_trunk
 from edgeav.train.evaluate import evaluate
 from edgeav.train.objectives import get_objective
 from edgeav.train.samples import FrameSamples
-from edgeav.train.trainer import Trainer, TrainConfig
+from edgeav.train.trainer import TrainConfig, Trainer
 
 
 def main() -> None:
@@ -35,15 +37,25 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", type=Path)
+    p.add_argument("--image-size", type=int, help="train and evaluate at this input size (default: the config's)")
+    p.add_argument("--audio-weights", type=Path, help="PANNs-layout audio trunk weights, loaded and frozen")
+    p.add_argument("--init", type=Path, help="start from these LightAVSeg weights (a run's last.pt)")
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args()
 
     torch.set_num_threads(args.threads)
     entry = get_model_entry(args.model)
-    # No pretrained PANNs weights here, so the audio trunk is trained with the rest.
-    cfg = dataclasses.replace(entry.config(args.config), freeze_audio=False)
+    # With PANNs-layout audio weights (upstream AudioSet, or bench/pretrain_audio.py's) the trunk is loaded
+    # and frozen as in the paper; without them it is trained with the rest.
+    cfg = dataclasses.replace(entry.config(args.config), freeze_audio=args.audio_weights is not None)
+    if args.image_size:  # a smaller input for a CPU budget: same architecture and weights (no size-bound tensors)
+        cfg = dataclasses.replace(cfg, image_size=args.image_size)
     torch.manual_seed(args.seed)
     model = entry.builder(cfg)
+    if args.init is not None:
+        load_checkpoint(model, args.init)
+    if args.audio_weights is not None:  # after --init: the pretrained trunk replaces the one in --init
+        load_audio_trunk(model.audio, args.audio_weights)
     objective = get_objective(entry.name)
 
     def frames(split: str, shuffle: int | None = None) -> FrameSamples:
@@ -63,7 +75,9 @@ def main() -> None:
     shuffled = evaluate(model, objective, frames("test", shuffle=args.seed + 1))
     result = {
         "model": entry.name, "config": args.config, "data": args.data, "steps": state.step,
-        "batch_size": args.batch_size, "train_seconds": wall, "threads": args.threads,
+        "batch_size": args.batch_size, "train_seconds": wall, "threads": args.threads, "image_size": cfg.image_size,
+        "audio_weights": str(args.audio_weights) if args.audio_weights else None,
+        "init": str(args.init) if args.init else None,
         "test_true_audio": true_audio, "test_shuffled_audio": shuffled,
         "audio_gap_miou_points": 100 * (true_audio["miou"] - shuffled["miou"]),
         "checkpoint": str(trainer.checkpoint_path()),

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -31,7 +33,23 @@ class CheckpointInfo:
                 "tensors": self.tensors}
 
 
-def load_checkpoint(model: nn.Module, path: str | Path) -> CheckpointInfo:
+def save_atomically(payload: Any, path: str | Path) -> Path:
+    """``torch.save`` to a temporary file beside ``path``, then rename: a crash never leaves half a checkpoint."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(
+    model: nn.Module, path: str | Path, transform: Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]] | None = None
+) -> CheckpointInfo:
     """Load the weights at ``path`` into ``model`` (strictly: every key, every shape).
 
     Accepts a raw state dict or a dict holding one under ``state_dict_ema``, ``state_dict`` or ``model``
@@ -46,6 +64,8 @@ def load_checkpoint(model: nn.Module, path: str | Path) -> CheckpointInfo:
     loaded = _read(path)
     state, key = _state_dict(loaded, path)
     state = _strip_prefix(state, "module.")
+    if transform is not None:  # an upstream key layout mapped onto ours (e.g. a PANNs checkpoint)
+        state = transform(state)
     _check_fits(model, state, path)
     model.load_state_dict(state, strict=True)
     return CheckpointInfo(path=path, sha256=_sha256(path), key=key, tensors=len(state))

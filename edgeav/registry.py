@@ -6,8 +6,9 @@ plus its name in ``_MODEL_MODULES``.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -59,7 +60,7 @@ class ModelEntry:
 
 _REGISTRY: dict[str, ModelEntry] = {}
 # Modules that register models when imported; kept as data so `list_models` imports lazily.
-_MODEL_MODULES = ("edgeav.models.lightavseg",)
+_MODEL_MODULES = ("edgeav.models.lightavseg", "edgeav.models.avesformer")
 
 
 def register(entry: ModelEntry) -> ModelEntry:

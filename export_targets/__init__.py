@@ -25,12 +25,12 @@ from export_targets.pipeline import ExportResult, export_model
 from export_targets.rewrites import list_checks, list_rewrites
 
 __all__ = [
+    "FORMATS",
+    "PRESETS",
     "ArtifactStructure",
     "ExportResult",
     "ExportTarget",
-    "FORMATS",
     "LoweringReport",
-    "PRESETS",
     "ParityReport",
     "Runner",
     "TargetInfo",

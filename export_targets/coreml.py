@@ -7,8 +7,9 @@ macOS; elsewhere the saved package is validated structurally (spec, I/O, MIL op 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -39,7 +40,7 @@ class CoreMLTarget(ExportTarget):
         model, example_inputs, io_spec, precision, dest = request.fields()
         import coremltools as ct
 
-        compute = self.info.precisions[precision]
+        compute = "fp16" if precision == "int8" else self.info.precisions[precision]  # w8a16: fp16 compute
         compute_precision = getattr(ct.precision, _COMPUTE_PRECISION[compute])
         if compute == "fp16":
             compute_precision = ct.transform.FP16ComputePrecision(op_selector=fp16_outside_log_domain())
@@ -54,6 +55,8 @@ class CoreMLTarget(ExportTarget):
             outputs=[ct.TensorType(name=t.name, dtype=np.float32) for t in io_spec.outputs],
             skip_model_load=True,
         )
+        if precision == "int8":
+            mlmodel = quantize_weights_int8(mlmodel)
         mlmodel.short_description = io_spec.output_reading[:200]
         mlmodel.save(str(dest))
         return LoweringReport(
@@ -61,6 +64,8 @@ class CoreMLTarget(ExportTarget):
                 "minimum_deployment_target": MINIMUM_DEPLOYMENT_TARGET,
                 "compute_precision": compute,
                 "fp32_islands": "ops feeding a log (the in-graph log-mel front end)" if compute == "fp16" else "",
+                **({"weights": "int8 per output channel, symmetric (coremltools.optimize.coreml.linear_quantize_weights)"}
+                   if precision == "int8" else {}),
             }
         )
 
@@ -89,6 +94,16 @@ class CoreMLTarget(ExportTarget):
 
     def load(self, path: Path, io_spec: IOSpec | None = None) -> CoreMLRunner:
         return CoreMLRunner(path)
+
+
+def quantize_weights_int8(mlmodel: Any) -> Any:
+    """int8 weights (symmetric, per output channel) dequantized on load by ``constexpr_affine_dequantize``;
+    activations stay fp16. Activation quantization needs predictions, i.e. macOS (backends.md §2)."""
+    import coremltools.optimize.coreml as cto
+
+    config = cto.OptimizationConfig(global_config=cto.OpLinearQuantizerConfig(
+        mode="linear_symmetric", dtype="int8", granularity="per_channel", weight_threshold=0))
+    return cto.linear_quantize_weights(mlmodel, config)
 
 
 def fp16_outside_log_domain() -> Callable[[Any], bool]:

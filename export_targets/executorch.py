@@ -3,12 +3,10 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-import numpy as np
 import torch
 
-from edgeav.errors import ExportError
 from edgeav.specs import IOSpec
 from export_targets.base import (
     ArtifactStructure,
@@ -16,11 +14,9 @@ from export_targets.base import (
     LoweringReport,
     LoweringRequest,
     TensorInfo,
-    one_line,
-    to_numpy,
-    to_tensor,
 )
 from export_targets.formats import format_info
+from export_targets.runners import ExecuTorchRunner, load_program
 
 # Edge ops that must never run on portable kernels: a portable conv is ~200x slower (backends.md §3).
 HEAVY_OPS = ("convolution", "linear", "addmm", "mm", "bmm")
@@ -92,22 +88,7 @@ class ExecuTorchTarget(ExportTarget):
         return ArtifactStructure(inputs=inputs, outputs=outputs, ops=())
 
     def load(self, path: Path, io_spec: IOSpec | None = None) -> ExecuTorchRunner:
-        return ExecuTorchRunner(path)
-
-
-class ExecuTorchRunner:
-    """Runs a ``.pte`` with ``executorch.runtime`` (XNNPACK kernels registered in the wheel)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._method = _load_method(self.path)
-
-    def run(self, inputs: Sequence[torch.Tensor | np.ndarray]) -> list[np.ndarray]:
-        try:
-            outs = self._method.execute([to_tensor(x) for x in inputs])
-        except RuntimeError as exc:
-            raise ExportError(f"ExecuTorch could not run {self.path.name} ({one_line(exc)})") from exc
-        return [to_numpy(o) for o in outs]
+        return ExecuTorchRunner(path, io_spec)
 
 
 # c10::ScalarType codes as MethodMeta reports them -> numpy dtype names.
@@ -121,9 +102,4 @@ def _tensor_info(meta: Any) -> TensorInfo:
 
 
 def _load_method(path: Path) -> Any:
-    from executorch.runtime import Runtime
-
-    try:
-        return Runtime.get().load_program(Path(path)).load_method("forward")
-    except (RuntimeError, ValueError) as exc:
-        raise ExportError(f"ExecuTorch cannot load {Path(path).name} ({one_line(exc)}); re-export it") from exc
+    return load_program(path).load_method("forward")

@@ -14,6 +14,7 @@ from edgeav.specs import IOSpec
 from export_targets.base import ExportTarget, Runner, TargetInfo
 
 _FP32 = MappingProxyType({"fp32": "fp32"})
+_FP32_INT8 = MappingProxyType({"fp32": "fp32", "int8": "int8"})  # int8: recipes in quantize.recipes
 
 FORMATS: tuple[TargetInfo, ...] = (
     TargetInfo(
@@ -22,7 +23,7 @@ FORMATS: tuple[TargetInfo, ...] = (
         implementation="export_targets.executorch:ExecuTorchTarget",
         title="ExecuTorch (XNNPACK)",
         suffix=".pte",
-        precisions=_FP32,
+        precisions=_FP32_INT8,
         requires=("executorch",),
         runtimes=("executorch",),
         pip_extra="executorch",
@@ -34,7 +35,7 @@ FORMATS: tuple[TargetInfo, ...] = (
         implementation="export_targets.litert:LiteRTTarget",
         title="LiteRT (TFLite)",
         suffix=".tflite",
-        precisions=_FP32,
+        precisions=_FP32_INT8,
         requires=("litert_torch",),
         runtimes=("ai_edge_litert", "tflite_runtime"),
         pip_extra="tflite",
@@ -47,7 +48,8 @@ FORMATS: tuple[TargetInfo, ...] = (
         title="Core ML",
         suffix=".mlpackage",
         # Core ML computes in fp16 (mlprogram default, what the Neural Engine runs); I/O stays fp32.
-        precisions=MappingProxyType({"fp32": "fp16"}),
+        # int8: int8 weights (per channel) with fp16 activations, via coremltools.optimize.
+        precisions=MappingProxyType({"fp32": "fp16", "int8": "w8a16"}),
         requires=("coremltools",),
         runtimes=("coremltools",),
         pip_extra="coreml",
@@ -77,7 +79,6 @@ PRESETS: dict[str, tuple[str, ...]] = {
 
 # Precisions that exist in edgeav but are not produced by `edgeav export`, with what to do instead.
 _DEFERRED_PRECISIONS = {
-    "int8": "int8 comes with quantization (edgeav quantize); use --precision fp32",
     "fp16": "fp16 is what Core ML computes in already; use --precision fp32 (other targets export fp32)",
 }
 
@@ -129,11 +130,15 @@ def check_precision(precision: str, targets: tuple[TargetInfo, ...]) -> None:
     """Raise UsageError unless every target can export ``precision``."""
     if precision in _DEFERRED_PRECISIONS:
         raise UsageError(_DEFERRED_PRECISIONS[precision])
+    known = {p for f in FORMATS for p in f.precisions}
+    if precision not in known:
+        raise UsageError(f"unknown precision '{precision}'; choose one of: {', '.join(sorted(known))}")
     for t in targets:
         if precision not in t.precisions:
-            accepted = sorted({p for f in targets for p in f.precisions})
+            able = [f.name for f in targets if precision in f.precisions]
+            fix = f"export {precision} with --target {','.join(able)}" if able else "choose another --target"
             raise UsageError(
-                f"unknown precision '{precision}' for {t.name}; choose one of: {', '.join(accepted)}"
+                f"{t.name} has no {precision} export (it writes {', '.join(t.precisions)}); {fix}"
             )
 
 

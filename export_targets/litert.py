@@ -4,8 +4,9 @@ from __future__ import annotations
 import importlib
 import re
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -20,9 +21,9 @@ from export_targets.base import (
     LoweringRequest,
     TensorInfo,
     one_line,
-    to_numpy,
 )
 from export_targets.formats import format_info
+from export_targets.runners import LiteRTRunner
 
 
 class LiteRTTarget(ExportTarget):
@@ -35,9 +36,12 @@ class LiteRTTarget(ExportTarget):
         # Keyword samples and a dict result make the signature's names the IOSpec names (not args_0, output_0).
         kwargs = {spec.name: x for spec, x in zip(io_spec.inputs, example_inputs)}
         named = _NamedIO(model, [t.name for t in io_spec.inputs], [t.name for t in io_spec.outputs]).eval()
-        edge_model = litert_torch.convert(named, sample_kwargs=kwargs)
+        if precision == "int8":
+            edge_model = litert_torch.convert(named, sample_kwargs=kwargs, quant_config=static_int8_config())
+        else:
+            edge_model = litert_torch.convert(named, sample_kwargs=kwargs)
         edge_model.export(str(dest))
-        return LoweringReport()
+        return LoweringReport(details={"quantized": "int8 Q/DQ folded into TFLite int8 tensors"} if precision == "int8" else {})
 
     def inspect(self, path: Path) -> ArtifactStructure:
         interpreter = _interpreter(path)
@@ -45,7 +49,7 @@ class LiteRTTarget(ExportTarget):
         in_details, out_details = runner.get_input_details(), runner.get_output_details()
         inputs = tuple(_tensor_info(k, in_details[k]) for k in signature_order(in_details))
         outputs = tuple(_tensor_info(k, out_details[k]) for k in signature_order(out_details))
-        ops = Counter(op["op_name"] for op in interpreter._get_ops_details())  # noqa: SLF001 - no public API
+        ops = Counter(op["op_name"] for op in interpreter._get_ops_details())
         return ArtifactStructure(
             inputs=inputs,
             outputs=outputs,
@@ -54,9 +58,22 @@ class LiteRTTarget(ExportTarget):
         )
 
     def load(self, path: Path, io_spec: IOSpec | None = None) -> LiteRTRunner:
-        if io_spec is None:
-            return LiteRTRunner(path)
-        return LiteRTRunner(path, [t.name for t in io_spec.inputs], [t.name for t in io_spec.outputs])
+        return LiteRTRunner(path, io_spec)
+
+
+def static_int8_config() -> Any:
+    """A ``QuantConfig`` that makes the converter fold the graph's PT2E Q/DQ pairs into int8 tensors.
+
+    The graph was annotated by the shared-scheme quantizer (quantize.recipes); the converter reads only
+    ``global_config.is_dynamic`` from the quantizer it is given, to choose static Q/DQ conversion.
+    """
+    from litert_torch.quantize.pt2e_quantizer import (
+        PT2EQuantizer,
+        get_symmetric_quantization_config,
+    )
+    from litert_torch.quantize.quant_config import QuantConfig
+
+    return QuantConfig(pt2e_quantizer=PT2EQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True)))
 
 
 class _NamedIO(nn.Module):
@@ -75,31 +92,6 @@ class _NamedIO(nn.Module):
         out = self.model(*(named[name] for name in self.inputs))
         outs = [out] if isinstance(out, torch.Tensor) else list(out)
         return dict(zip(self.outputs, outs, strict=True))
-
-
-class LiteRTRunner:
-    """Runs a ``.tflite`` through its default signature (XNNPACK delegate applied by default)."""
-
-    def __init__(
-        self,
-        path: Path,
-        input_names: Sequence[str] | None = None,
-        output_names: Sequence[str] | None = None,
-        num_threads: int | None = None,
-    ) -> None:
-        self.path = Path(path)
-        self._interpreter = _interpreter(self.path, num_threads)
-        self._runner = self._interpreter.get_signature_runner()
-        self._inputs = signature_order(self._runner.get_input_details(), input_names)
-        self._outputs = signature_order(self._runner.get_output_details(), output_names)
-
-    def run(self, inputs: Sequence[torch.Tensor | np.ndarray]) -> list[np.ndarray]:
-        feed = {name: to_numpy(x) for name, x in zip(self._inputs, inputs)}
-        try:
-            out = self._runner(**feed)
-        except (RuntimeError, ValueError) as exc:
-            raise ExportError(f"LiteRT could not run {self.path.name} ({one_line(exc)})") from exc
-        return [np.asarray(out[name]) for name in self._outputs]
 
 
 def signature_order(details: dict[str, Any], preferred: Sequence[str] | None = None) -> list[str]:

@@ -5,12 +5,14 @@ import dataclasses
 import hashlib
 import json
 import platform
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import edgeav
+from edgeav.errors import UsageError
 from edgeav.specs import IOSpec
 from export_targets.base import ArtifactStructure, TargetInfo
 from export_targets.parity import ParityReport
@@ -91,6 +93,8 @@ def build_manifest(
     parity: ParityReport,
     export_seconds: float,
     verify_seconds: float,
+    quantization: Mapping[str, Any] | None = None,
+    accuracy: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything an app or a reviewer needs to know about one artifact, as JSON-ready data."""
     sha, size = artifact_digest(artifact)
@@ -122,6 +126,9 @@ def build_manifest(
         "lowering": dict(lowering),
         "ops": list(ops),
         "parity": parity.to_dict(),
+        # int8 only: the scheme, method (ptq/qat) and calibration data; the artifact's task metric beside fp32.
+        **({"quantization": dict(quantization)} if quantization is not None else {}),
+        **({"accuracy": dict(accuracy)} if accuracy is not None else {}),
         "export_seconds": round(export_seconds, 2),
         "verify_seconds": round(verify_seconds, 2),
         "tools": tool_versions(),
@@ -135,3 +142,20 @@ def manifest_path(artifact: Path) -> Path:
 
 def write_manifest(manifest: Mapping[str, Any], path: Path) -> None:
     write_text_atomically(path, json.dumps(manifest, indent=2, allow_nan=False) + "\n")
+
+
+def read_manifest(artifact: Path) -> dict[str, Any]:
+    """The manifest written beside ``artifact`` by ``edgeav export``, or a one-line error saying what to do."""
+    path = manifest_path(Path(artifact))
+    if not Path(artifact).exists():
+        raise UsageError(f"{artifact} does not exist; pass an artifact written by `edgeav export`")
+    if not path.is_file():
+        raise UsageError(f"{path.name} is missing beside {Path(artifact).name}; re-export with `edgeav export`, "
+                         "which writes the manifest that names the model and its config")
+    try:
+        manifest = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno}); re-export the artifact") from None
+    if not isinstance(manifest, dict) or "model" not in manifest or "config_name" not in manifest:
+        raise UsageError(f"{path} is not an edgeav manifest (no 'model'/'config_name'); re-export the artifact")
+    return manifest

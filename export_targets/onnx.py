@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-import numpy as np
 import torch
 
-from edgeav.errors import ExportError, MissingDependencyError
+from edgeav.errors import ExportError
 from edgeav.specs import IOSpec
 from export_targets.base import (
     ArtifactStructure,
@@ -17,9 +16,9 @@ from export_targets.base import (
     LoweringRequest,
     TensorInfo,
     one_line,
-    to_numpy,
 )
 from export_targets.formats import format_info
+from export_targets.runners import ONNXRunner
 
 
 class ONNXTarget(ExportTarget):
@@ -66,25 +65,7 @@ class ONNXTarget(ExportTarget):
         )
 
     def load(self, path: Path, io_spec: IOSpec | None = None) -> ONNXRunner:
-        return ONNXRunner(path)
-
-
-class ONNXRunner:
-    """ONNX Runtime on the CPU execution provider; inputs in graph order."""
-
-    def __init__(self, path: Path, intra_op_threads: int = 0) -> None:
-        try:
-            import onnxruntime as ort
-        except ImportError as exc:
-            raise MissingDependencyError("no ONNX Runtime; install it with: pip install 'edgeav[onnx]'") from exc
-        self.path = Path(path)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = intra_op_threads
-        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self._inputs = [i.name for i in self._session.get_inputs()]
-
-    def run(self, inputs: Sequence[torch.Tensor | np.ndarray]) -> list[np.ndarray]:
-        return list(self._session.run(None, {name: to_numpy(x) for name, x in zip(self._inputs, inputs)}))
+        return ONNXRunner(path, io_spec)
 
 
 def _opset(model: Any) -> int | None:

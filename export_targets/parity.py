@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -13,7 +14,9 @@ from edgeav.errors import ExportError, ParityError
 from export_targets.base import to_numpy, to_tensor
 
 # Minimum SQNR (dB) per precision the artifact computes in.
-MIN_SQNR_DB: dict[str, float] = {"fp32": 40.0, "fp16": 30.0}
+# int8 artifacts are compared with their own quantized graph run in PyTorch (same arithmetic, different
+# kernels and rounding), so the floor is well above what int8 vs fp32 would give.
+MIN_SQNR_DB: dict[str, float] = {"fp32": 40.0, "fp16": 30.0, "int8": 25.0, "w8a16": 25.0}
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import dataclasses
 import multiprocessing
 import time
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -39,6 +40,7 @@ from export_targets.formats import (
     get_target,
     resolve_targets,
 )
+from export_targets.int8 import Int8Plan, score_artifact
 from export_targets.manifest import build_manifest, manifest_path, write_manifest
 from export_targets.parity import ParityReport, eager_outputs, measure_parity
 from export_targets.rewrites import hint_for, rewrite_for_target
@@ -63,6 +65,7 @@ class ExportResult:
     verify_seconds: float
     rewrites: Mapping[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    accuracy: Mapping[str, Any] = field(default_factory=dict)  # int8: the gate's record (see int8.py)
 
 
 def export_model(
@@ -78,6 +81,7 @@ def export_model(
     seed: int = 0,
     weights: Mapping[str, Any] | None = None,
     jobs: int = 1,
+    int8: Int8Plan | None = None,
 ) -> list[ExportResult]:
     """Export ``model`` (an instance of ``entry`` at ``config_name``) to every format in ``targets``.
 
@@ -85,6 +89,9 @@ def export_model(
     ``jobs`` > 1 lowers formats concurrently in that many worker processes (converters are single-threaded
     Python; on two cores this nearly halves the wall time of ``--target all``); verification and
     manifests always run here, one format at a time.
+    ``int8`` (required for ``precision="int8"``, see :func:`export_targets.int8.plan_int8`): the quantized
+    model; each format lowers its recipe's graph, parity is measured against that graph in PyTorch, and
+    the artifact's task metric on the held-out split is gated against fp32.
     Raises an EdgeAVError subclass on any failure, leaving ``out_dir`` as it was.
     """
     infos = resolve_targets(targets if isinstance(targets, str) else list(targets))
@@ -94,6 +101,10 @@ def export_model(
         raise UsageError(f"--samples must be at least 1 (got {n_samples})")
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1 (got {jobs})")
+    if precision == "int8" and int8 is None:
+        raise UsageError("int8 export needs a quantized model: pass --qat-checkpoint or --data to calibrate")
+    if int8 is not None:
+        jobs = 1  # quantized graphs reference torchao's op library: lower them here, not in spawned workers
     config_name = config_name or entry.default_config
     config = entry.config(config_name)
     io_spec = entry.io_spec(config)
@@ -104,10 +115,10 @@ def export_model(
     reference = eager_outputs(model, samples)
     _check_reference(reference[0], io_spec, entry.name)
     job = _Job(entry, config_name, config, io_spec, samples, reference, precision,
-               dict(weights or {"source": "as given"}), progress or (lambda _f, _s: None))
+               dict(weights or {"source": "as given"}), progress or (lambda _f, _s: None), model, int8)
 
     with Staging(out_dir) as staging:
-        lowered = lower_all(job, infos, model, staging, jobs)
+        lowered = lower_all(job, infos, staging, jobs)
         staged = [job.finish(info, staging, lowered[info.name]) for info in infos]
         staging.commit()
     out = Path(out_dir)
@@ -124,7 +135,7 @@ class _Lowered:
     seconds: float
 
 
-def lower_all(job: _Job, infos: Sequence[TargetInfo], model: nn.Module, staging: Staging, jobs: int) -> dict[str, _Lowered]:
+def lower_all(job: _Job, infos: Sequence[TargetInfo], staging: Staging, jobs: int) -> dict[str, _Lowered]:
     """Lower every format into the staging folder, in ``jobs`` worker processes when jobs > 1.
 
     Slowest formats go first so that a two-worker pool finishes together. A worker's EdgeAVError comes
@@ -133,7 +144,7 @@ def lower_all(job: _Job, infos: Sequence[TargetInfo], model: nn.Module, staging:
     order = sorted(infos, key=lambda i: -i.lowering_cost)
 
     def request(info: TargetInfo) -> tuple[Any, ...]:  # lower_format's arguments after the TargetInfo
-        return model, job.samples[0], job.io_spec, job.precision, staging.path(job.artifact_name(info))
+        return job.module_for(info), job.samples[0], job.io_spec, job.precision, staging.path(job.artifact_name(info))
 
     if jobs <= 1 or len(order) == 1:
         out = {}
@@ -192,6 +203,18 @@ class _Job:
     precision: str
     weights: dict[str, Any]
     progress: ProgressFn
+    model: nn.Module
+    int8: Int8Plan | None = None
+
+    def module_for(self, info: TargetInfo) -> nn.Module:
+        """What ``info`` lowers: the model, or at int8 its recipe's quantized graph."""
+        return self.model if self.int8 is None else self.int8.module_for(info.name, self.model)
+
+    def reference_for(self, info: TargetInfo) -> list[list[np.ndarray]]:
+        """Parity compares an int8 artifact with its own quantized graph in PyTorch (the recipe's
+        arithmetic), not with fp32: the task-metric gate is what measures the quantization loss."""
+        module = self.module_for(info)
+        return self.reference if module is self.model else eager_outputs(module, self.samples)
 
     def artifact_name(self, info: TargetInfo) -> str:
         return f"{self.entry.name}_{self.config_name}_{info.precisions[self.precision]}{info.suffix}"
@@ -216,13 +239,17 @@ class _Job:
 
         self.progress(info.name, "manifest")
         warnings = [*lowered.warnings, *lowered.report.warnings]
+        extra = {} if self.int8 is None else {
+            "quantization": self.int8.manifest_record(info.name),
+            "accuracy": self._gate(target, info, dest),
+        }
         manifest = build_manifest(
             model_name=self.entry.name, config_name=self.config_name, config=self.config,
             task=self.entry.task, info=info, requested_precision=self.precision, artifact=dest,
             io_spec=self.io_spec, structure=structure, weights=self.weights, rewrites=lowered.rewrites,
             warnings=warnings, lowering={**lowered.report.details, **structure.details},
             ops=structure.ops or lowered.report.ops, parity=parity,
-            export_seconds=lowered.seconds, verify_seconds=verify_seconds,
+            export_seconds=lowered.seconds, verify_seconds=verify_seconds, **extra,
         )
         mpath = staging.path(manifest_path(dest).name)
         write_manifest(manifest, mpath)
@@ -231,6 +258,7 @@ class _Job:
             format=info.name, path=dest, manifest_path=mpath, precision=artifact_precision,
             size_mb=manifest["size_bytes"] / 1e6, parity=parity, export_seconds=lowered.seconds,
             verify_seconds=verify_seconds, rewrites=lowered.rewrites, warnings=tuple(warnings),
+            accuracy=extra.get("accuracy", {}),
         )
 
     def _verify(
@@ -243,10 +271,24 @@ class _Job:
             return structure, ParityReport.skipped(skip)
         runner = target.load(dest, self.io_spec)
         parity = measure_parity(
-            runner.run, self.samples, self.reference,
+            runner.run, self.samples, self.reference_for(info),
             artifact=f"{info.name} artifact {dest.name}", precision=artifact_precision,
         )
         return structure, parity
+
+
+    def _gate(self, target: ExportTarget, info: TargetInfo, dest: Path) -> dict[str, Any]:
+        """Score the int8 artifact itself on the held-out split; ExportError past --max-drop (see int8.py)."""
+        assert self.int8 is not None
+        if self.int8.eval_set is None:
+            return self.int8.gate(info.name, None, "no --data to evaluate on")
+        skip = info.run_skip_reason()
+        if skip:
+            return self.int8.gate(info.name, None, skip)
+        self.progress(info.name, "verify")
+        with captured_output():
+            scores = score_artifact(target.load(dest, self.io_spec), self.int8.eval_set)
+        return self.int8.gate(info.name, scores)
 
 
 def check_structure(structure: ArtifactStructure, io_spec: IOSpec, fmt: str) -> None:

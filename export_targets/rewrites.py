@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+from edgeav.models.deformable_attention import (
+    MSDeformSelfAttention,
+    MSDeformSelfAttentionMatmul,
+)
 
 
 class GlobalMaxPool2d(nn.Module):
@@ -33,6 +38,45 @@ class GlobalMaxPoolAsMaxPool2d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.max_pool2d(x, kernel_size=x.shape[-2:], stride=x.shape[-2:])
+
+
+class MeanReductionNorm(nn.Module):
+    """LayerNorm over the last axis, or GroupNorm over (channels/group, H, W), as two means and an rsqrt.
+
+    The input is viewed as 4-D ``[A, B, C, D]`` with the normalised elements in the two innermost axes, the
+    one mean XNNPACK delegates (global average pooling). On ExecuTorch ``native_layer_norm`` and
+    ``native_group_norm`` have no XNNPACK lowering, so each would split the graph around a portable
+    kernel; LiteRT's GroupNorm lowering adds BROADCAST_TO ops that stay outside its XNNPACK delegate.
+    """
+
+    def __init__(self, norm: nn.LayerNorm | nn.GroupNorm) -> None:
+        super().__init__()
+        self.groups = norm.num_groups if isinstance(norm, nn.GroupNorm) else 0
+        self.eps = norm.eps
+        self.weight, self.bias = norm.weight, norm.bias
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        shape = x.shape
+        if self.groups:  # [B, C, H, W] -> [B, G, C/G, H*W]
+            x = x.reshape(shape[0], self.groups, shape[1] // self.groups, -1)
+            affine_shape = (shape[1],) + (1,) * (len(shape) - 2)
+        else:  # [..., C] -> [1, prod(...), 1, C]
+            x = x.reshape(1, -1, 1, shape[-1])
+            affine_shape = (shape[-1],)
+        centred = x - x.mean(dim=(2, 3), keepdim=True)
+        y = centred * torch.rsqrt((centred * centred).mean(dim=(2, 3), keepdim=True) + self.eps)
+        y = y.reshape(shape)
+        if self.weight is not None:
+            y = y * self.weight.reshape(affine_shape) + self.bias.reshape(affine_shape)
+        return y
+
+
+def _norm_to_mean_reduction(module: nn.Module) -> nn.Module | None:
+    if isinstance(module, nn.LayerNorm) and len(module.normalized_shape) == 1:
+        return MeanReductionNorm(module)
+    if isinstance(module, nn.GroupNorm):
+        return MeanReductionNorm(module)
+    return None
 
 
 def _is_global_max_pool(module: nn.Module) -> bool:
@@ -74,6 +118,10 @@ def _fold_conv_batchnorm(module: nn.Module) -> nn.Module | None:
     if all(fused[n] is m for n, m in kids):
         return None
     return nn.Sequential(OrderedDict(fused))
+
+
+def _deformable_attention_to_matmul(module: nn.Module) -> nn.Module | None:
+    return MSDeformSelfAttentionMatmul(module) if isinstance(module, MSDeformSelfAttention) else None
 
 
 def _is_linear_pool(pool: nn.AvgPool2d) -> bool:
@@ -149,6 +197,22 @@ REWRITES: tuple[Rewrite, ...] = (
         "LiteRT lowering, REDUCE_MAX runs inside the XNNPACK delegate",
         targets=("litert",),
         replace=_adaptive_max_pool_to_amax,
+    ),
+    Rewrite(
+        name="deformable_attention_to_matmul",
+        summary="MSDeformSelfAttention (grid_sample) -> MSDeformSelfAttentionMatmul: bilinear sampling as "
+        "tent-weight matmuls at the model's fixed token layout, reference points as buffers; grid_sampler_2d "
+        "is portable on ExecuTorch, ~77 non-delegated ops on LiteRT and rank-6 on Core ML (ONNX has GridSample)",
+        targets=("executorch", "litert", "coreml"),
+        replace=_deformable_attention_to_matmul,
+    ),
+    Rewrite(
+        name="norm_to_mean_reduction",
+        summary="nn.LayerNorm (last axis) / nn.GroupNorm -> means over the two innermost axes of a 4-D view "
+        "+ rsqrt; ExecuTorch has no XNNPACK lowering for native_layer_norm / native_group_norm, and LiteRT "
+        "lowers GroupNorm with BROADCAST_TO, which its XNNPACK delegate does not take",
+        targets=("executorch", "litert"),
+        replace=_norm_to_mean_reduction,
     ),
 )
 

@@ -8,4 +8,4 @@ from edgeav.audio.config import PANNS_LOGMEL_16K, VGGISH_LOGMEL, LogMelConfig
 from edgeav.audio.frontend import LogMelFrontEnd
 from edgeav.audio.reference import reference_logmel
 
-__all__ = ["LogMelConfig", "LogMelFrontEnd", "PANNS_LOGMEL_16K", "VGGISH_LOGMEL", "reference_logmel"]
+__all__ = ["PANNS_LOGMEL_16K", "VGGISH_LOGMEL", "LogMelConfig", "LogMelFrontEnd", "reference_logmel"]

@@ -79,7 +79,7 @@ def run_make(args: argparse.Namespace) -> int:
         for split in splits:
             dataset = open_dataset(spec, split)
             task = progress.add_task(f"{scheme} {split}", total=len(dataset))
-            advance = lambda n, t=task: progress.advance(t, n)  # noqa: E731
+            advance = lambda n, t=task: progress.advance(t, n)
             if scheme in SYNTHETIC_AV:
                 write_avsbench(dataset, args.out, split=split, workers=args.workers, on_progress=advance)
             elif scheme == "synthetic-saliency":

@@ -9,8 +9,8 @@ import argparse
 import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import torch
 from rich.console import Console
@@ -53,7 +53,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint", type=Path, help="trained weights (state dict; loaded with weights_only=True)")
     p.add_argument("--target", default="android", help=f"what to export: {_TARGET_HELP} (default: android)")
     p.add_argument("--out", type=Path, default=Path("dist"), help="output directory (default: dist)")
-    p.add_argument("--precision", default="fp32", help="fp32 (int8 comes with `edgeav quantize`)")
+    p.add_argument("--precision", default="fp32",
+                   help="fp32, or int8 (ExecuTorch/LiteRT A8W8, Core ML int8 weights + fp16 activations)")
+    q = p.add_argument_group("int8 (see docs/quantize.md)")
+    q.add_argument("--qat-checkpoint", type=Path, help="quantized.pt from `edgeav quantize` (else PTQ on --data now)")
+    q.add_argument("--data", help="calibration (train split) and accuracy-gate (test split) data, e.g. synthetic-ms3 "
+                                  "(default: the --qat-checkpoint's)")
+    q.add_argument("--max-drop", type=float, default=2.0, help="fail if the artifact loses more mIoU points than this (default 2.0)")
+    q.add_argument("--force", action="store_true", help="publish even when the accuracy gate fails (recorded in the manifest)")
+    q.add_argument("--keep-fp32", action="append", default=[], metavar="PATTERN", help="PTQ: leave modules matching this glob float")
+    q.add_argument("--calibration-batches", type=int, default=16, help="PTQ calibration batches of 8 (default 16)")
+    q.add_argument("--eval-limit", type=int, default=0, help="score only the first N held-out frames (default: all)")
     p.add_argument("--samples", type=int, default=4, help="realistic samples for the parity check (default: 4)")
     p.add_argument("--seed", type=int, default=0, help="seed of the verification samples")
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
@@ -85,13 +95,33 @@ def run(args: argparse.Namespace) -> int:
         weights = {"source": "registry-init", "note": "no checkpoint: the registry's initialisation"}
         err.print(_no_checkpoint_notice(entry.name, config_name))
 
+    int8 = _int8_plan(args, entry, model, config_name, err) if args.precision == "int8" else None
     with _progress(err, [t.name for t in targets]) as on_stage:
         results = export_model(
             entry, model, config_name, [t.name for t in targets], args.out, args.precision, on_stage,
-            n_samples=args.samples, seed=args.seed, weights=weights, jobs=args.jobs,
+            n_samples=args.samples, seed=args.seed, weights=weights, jobs=args.jobs, int8=int8,
         )
     _print_summary(Console(), results, f"{entry.name} [{config_name}] → {args.out}")
     return 0
+
+
+def _int8_plan(args: argparse.Namespace, entry, model, config_name: str, err: Console):
+    from export_targets.int8 import Int8Options, plan_int8
+
+    if args.qat_checkpoint is None and args.checkpoint is None and not args.force:
+        raise UsageError("int8 export of untrained weights has no accuracy to keep; pass --checkpoint (or --force)")
+    options = Int8Options(
+        qat_checkpoint=args.qat_checkpoint, data=args.data, calibration_batches=args.calibration_batches,
+        keep_fp32=tuple(args.keep_fp32), max_drop=args.max_drop, force=args.force, eval_limit=args.eval_limit,
+        seed=args.seed,
+    )
+    err.print("int8: " + (f"restoring {escape(str(args.qat_checkpoint))}" if args.qat_checkpoint
+                          else f"PTQ calibration on {escape(str(args.data))}") + " …")
+    plan = plan_int8(entry, model, config_name, options)
+    if plan.fp32_scores:
+        err.print(f"int8: fp32 reference {100 * plan.fp32_scores['miou']:.2f} mIoU on the held-out split "
+                  f"({int(plan.fp32_scores['frames'])} frames); gate --max-drop {args.max_drop:g}")
+    return plan
 
 
 def _no_checkpoint_notice(model: str, config: str) -> Panel:
@@ -159,5 +189,10 @@ def _print_summary(console: Console, results: list[ExportResult], title: str) ->
             console.print(f"[yellow]{r.format}: parity {escape(r.parity.summary())}[/]")
         for name, count in r.rewrites.items():
             console.print(f"[dim]{r.format}: rewrite {name} ×{count}[/]")
+        if r.accuracy:
+            a = r.accuracy
+            text = (f"{a['metric']} {a['int8']['miou']:.2f} vs fp32 {a['fp32']['miou']:.2f} (drop {a['drop_points']:.2f}, {a['status']})"
+                    if "int8" in a else f"accuracy gate {a['status']}: {a.get('reason', '')}")
+            console.print(f"{r.format}: {escape(text)}")
         for w in r.warnings:
             console.print(f"[yellow]{r.format}: {escape(w)}[/]", soft_wrap=True)

@@ -16,7 +16,9 @@ VERB_MODULES = (
     "edgeav.cli.models_cmd",
     "edgeav.cli.export_cmd",
     "edgeav.cli.train_cmd",
+    "edgeav.cli.quantize_cmd",
     "edgeav.cli.data_cmd",
+    "edgeav.cli.bench_cmd",
 )
 
 

@@ -20,11 +20,14 @@ from rich.table import Table
 
 from edgeav.checkpoints import load_checkpoint
 from edgeav.errors import UsageError
+from edgeav.models.panns_mobilenetv2 import PannsMobileNetV2
 from edgeav.registry import get_model_entry
-from edgeav.train.evaluate import evaluate
+from edgeav.train.audio_tagging import load_audio_trunk
+from edgeav.train.evaluate import evaluate, evaluate_artifact
 from edgeav.train.objectives import get_objective
 from edgeav.train.samples import FrameSamples
 from edgeav.train.trainer import TrainConfig, Trainer, init_distributed
+from export_targets.staging import write_text_atomically
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -39,20 +42,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--eval-every", type=int, default=0, help="evaluate every N steps (0: at the end)")
     p.add_argument("--checkpoint-every", type=int, default=0, help="checkpoint every N steps (0: at the end)")
     p.add_argument("--resume", type=Path, help="continue a run from its last.pt (exactly)")
+    p.add_argument("--audio-weights", type=Path,
+                   help="PANNs-layout audio trunk weights (upstream AudioSet .pth, or bench/pretrain_audio.py's); "
+                        "loaded after --checkpoint and frozen unless --train-audio")
     p.add_argument("--train-audio", action="store_true",
                    help="train the audio trunk (default: frozen, as in the paper; always trained when no "
                         "pretrained audio weights are loaded)")
     p.set_defaults(func=run_train)
 
-    e = sub.add_parser("eval", help="evaluate a checkpoint", description="Print J (mIoU) and F on --data.")
-    _common(e)
+    e = sub.add_parser("eval", help="evaluate a checkpoint or an exported artifact",
+                       description="Print J (mIoU) and F on --data (and per category for semantic data).")
+    _common(e, model_required=False)
+    e.add_argument("--artifact", type=Path,
+                   help="score an exported artifact (.pte, .tflite, .onnx, ...) instead of a checkpoint; "
+                        "model and config come from its manifest")
     e.add_argument("--split", default="test", help="split to score (default: test)")
+    e.add_argument("--json", type=Path, help="also write the scores to this JSON file")
     e.add_argument("--shuffle-audio", action="store_true", help="pair every frame with another clip's audio")
     e.set_defaults(func=run_eval)
 
 
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, help="registry name (see `edgeav models`)")
+def _common(p: argparse.ArgumentParser, model_required: bool = True) -> None:
+    p.add_argument("--model", required=model_required, help="registry name (see `edgeav models`)")
     p.add_argument("--config", help="model config (default: the model's default)")
     p.add_argument("--data", required=True, help="dataset spec, e.g. synthetic-ms3, avsbench-ms3:PATH (see docs/data.md)")
     p.add_argument("--checkpoint", type=Path, help="weights to start from / to evaluate")
@@ -63,13 +74,19 @@ def _common(p: argparse.ArgumentParser) -> None:
 def _build(args: argparse.Namespace, train_audio: bool = False):
     entry = get_model_entry(args.model)
     cfg = entry.config(args.config)
-    if dataclasses.is_dataclass(cfg) and hasattr(cfg, "freeze_audio") and (train_audio or args.checkpoint is None):
+    audio_weights = getattr(args, "audio_weights", None)
+    pretrained_audio = args.checkpoint is not None or audio_weights is not None
+    if dataclasses.is_dataclass(cfg) and hasattr(cfg, "freeze_audio") and (train_audio or not pretrained_audio):
         # No pretrained audio trunk is loaded: a frozen random trunk would carry no information.
         cfg = dataclasses.replace(cfg, freeze_audio=False)
     torch.manual_seed(args.seed)
     model = entry.builder(cfg)
     if args.checkpoint is not None:
         load_checkpoint(model, args.checkpoint)
+    if audio_weights is not None:
+        if not isinstance(getattr(model, "audio", None), PannsMobileNetV2):
+            raise UsageError(f"--audio-weights loads a PANNs MobileNetV2 trunk; {entry.name} has none")
+        load_audio_trunk(model.audio, audio_weights)
     return entry, cfg, model
 
 
@@ -116,17 +133,52 @@ def run_train(args: argparse.Namespace) -> int:
 def run_eval(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
-    entry, cfg, model = _build(args)
-    data = _frames(args, cfg, args.split, shuffle_seed=args.seed if args.shuffle_audio else None)
-    scores = evaluate(model, get_objective(entry.name), data)
-    title = f"{entry.name} on {args.data} [{args.split}]" + (" — audio shuffled across clips" if args.shuffle_audio else "")
+    shuffle = args.seed if args.shuffle_audio else None
+    if args.artifact is not None:
+        name, scores = _eval_artifact(args, shuffle)
+    else:
+        if args.model is None:
+            raise UsageError("eval needs --model (with --checkpoint) or --artifact PATH")
+        entry, cfg, model = _build(args)
+        name = entry.name
+        scores = evaluate(model, get_objective(entry.name), _frames(args, cfg, args.split, shuffle))
+    title = f"{name} on {args.data} [{args.split}]" + (" — audio shuffled across clips" if args.shuffle_audio else "")
     _print_scores(Console(), title, scores)
+    if args.json:
+        write_text_atomically(args.json, json.dumps({"source": name, "data": args.data, "split": args.split,
+                                                     "shuffled_audio": args.shuffle_audio, **scores}, indent=2))
     return 0
 
 
-def _print_scores(console: Console, title: str, scores: dict[str, float]) -> None:
+def _eval_artifact(args: argparse.Namespace, shuffle: int | None) -> tuple[str, dict]:
+    """Score an exported artifact itself; the model, config and input size come from its manifest."""
+    from export_targets.formats import format_of, load_artifact
+    from export_targets.manifest import read_manifest
+
+    manifest = read_manifest(args.artifact)
+    entry = get_model_entry(manifest["model"])
+    if args.model and args.model != entry.name:
+        raise UsageError(f"--model {args.model} does not match the artifact's manifest ({entry.name}); drop --model")
+    reason = format_of(args.artifact).run_skip_reason()
+    if reason:
+        raise UsageError(f"cannot run {args.artifact.name} here: {reason}")
+    cfg = entry.config(manifest["config_name"])
+    runner = load_artifact(args.artifact, entry.io_spec(cfg))
+    data = FrameSamples.from_spec(args.data, args.split, getattr(cfg, "image_size", None), shuffle)
+    return f"{entry.name} {args.artifact.name}", evaluate_artifact(runner, data)
+
+
+def _print_scores(console: Console, title: str, scores: dict) -> None:
     table = Table(title=escape(title))
     for col in ("J (mIoU)", "F (β²=0.3)", "frames"):
         table.add_column(col, justify="right")
     table.add_row(f"{100 * scores['miou']:.2f}", f"{100 * scores['fscore']:.2f}", f"{int(scores['frames'])}")
     console.print(table)
+    if scores.get("per_category"):
+        per = Table(title="per category (present in the ground truth)")
+        for col in ("category", "IoU", "F", "pixels"):
+            per.add_column(col, justify="right")
+        for row in scores["per_category"]:
+            per.add_row(str(row["category"]), f"{100 * row['iou']:.2f}", f"{100 * row['fscore']:.2f}",
+                        f"{int(row['pixels'])}")
+        console.print(per)

@@ -23,14 +23,14 @@ from edgeav.data.saliency import (
 from edgeav.data.synthetic import PRESETS, SceneConfig, SyntheticAVScenes, scene_config
 
 __all__ = [
+    "ORACLES",
+    "PRESETS",
     "AVClip",
     "AVSBenchAVSS",
     "AVSBenchMS3",
     "AVSBenchS4",
     "AVSaliencyVideos",
     "Category",
-    "ORACLES",
-    "PRESETS",
     "SaliencyClip",
     "SaliencyConfig",
     "SaliencyImage",

@@ -1,8 +1,9 @@
 """What every dataset returns: one audio-visual clip, one saliency clip or one still image."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 from torch import Tensor

@@ -5,8 +5,8 @@ import csv
 import io
 import pickle
 import wave
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 import torch

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from edgeav.data.avsbench import READERS, detect_kinds
 from edgeav.data.saliency import (

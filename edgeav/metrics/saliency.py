@@ -20,7 +20,8 @@ already have the same size (the reference resizes the prediction; do that before
 from __future__ import annotations
 
 import functools
-from typing import Callable, Literal
+from collections.abc import Callable
+from typing import Literal
 
 import numpy as np
 import torch

@@ -34,13 +34,14 @@ Choices where the paper is silent (all documented here so the numbers can be tra
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from edgeav.audio import PANNS_LOGMEL_16K, LogMelConfig, LogMelFrontEnd
+from edgeav.data.avsbench.layout import AVSS_NUM_CLASSES
 from edgeav.models.layers import ConvBN, GlobalMaxPool, HSigmoid
 from edgeav.models.panns_mobilenetv2 import (
     PANNS_MV2_SMALL,
@@ -79,6 +80,9 @@ LIGHTAVSEG_SMALL = LightAVSegConfig(
     audio=PANNS_MV2_SMALL,
     decoder_dim=32,
 )
+# Semantic AVS (AVSBench-semantic and synthetic-avss): background + 70 categories, softmax output.
+LIGHTAVSEG_AVSS = replace(LIGHTAVSEG_PAPER, num_classes=AVSS_NUM_CLASSES)
+LIGHTAVSEG_SMALL_AVSS = replace(LIGHTAVSEG_SMALL, num_classes=AVSS_NUM_CLASSES)
 
 
 def _pointwise(in_ch: int, out_ch: int) -> nn.Conv2d:
@@ -167,7 +171,7 @@ class LightAVSeg(nn.Module):
         if cfg.freeze_audio:
             self.audio.requires_grad_(False)
 
-    def train(self, mode: bool = True) -> "LightAVSeg":
+    def train(self, mode: bool = True) -> LightAVSeg:
         super().train(mode)
         if self.cfg.freeze_audio:
             self.audio.eval()  # a frozen trunk keeps its BN statistics
@@ -229,11 +233,12 @@ def lightavseg_io_spec(cfg: LightAVSegConfig) -> IOSpec:
 
 
 def lightavseg_samples(cfg: LightAVSegConfig, n: int, seed: int) -> list[tuple[torch.Tensor, ...]]:
-    """Realistic (synthetic-scene) inputs: one frame and its second of audio from ``n`` MS3-like scenes."""
+    """Realistic (synthetic-scene) inputs: one frame and its second of audio from ``n`` MS3-like scenes
+    (AVSS-like scenes for a semantic head)."""
     from edgeav.data.synthetic import SceneConfig, SyntheticAVScenes
 
     scenes = SyntheticAVScenes(
-        SceneConfig(kind="ms3", image_size=cfg.image_size, sample_rate=cfg.sample_rate,
+        SceneConfig(kind="ms3" if cfg.num_classes == 1 else "avss", image_size=cfg.image_size, sample_rate=cfg.sample_rate,
                     seconds_per_frame=cfg.samples_per_frame / cfg.sample_rate),
         num_scenes=n, seed=seed,
     )
@@ -251,7 +256,8 @@ register(
         metric="mIoU",
         summary="SeaFormer-L + PANNs MobileNetV2, reciprocal AV encoder, fusion decoder (ICML 2026)",
         builder=LightAVSeg,
-        configs={"paper": LIGHTAVSEG_PAPER, "small": LIGHTAVSEG_SMALL},
+        configs={"paper": LIGHTAVSEG_PAPER, "small": LIGHTAVSEG_SMALL,
+                 "avss": LIGHTAVSEG_AVSS, "small-avss": LIGHTAVSEG_SMALL_AVSS},
         io_spec=lightavseg_io_spec,
         samples=lightavseg_samples,
         paper=PaperFigures(

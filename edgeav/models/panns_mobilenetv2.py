@@ -8,14 +8,19 @@ max + mean over time, and ``fc1`` (1280 → 1024, ReLU) as the clip embedding. T
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from edgeav.models.layers import init_conv_fan_out, max_over_height, mean_over_height, mean_over_width
+from edgeav.models.layers import (
+    init_conv_fan_out,
+    max_over_height,
+    mean_over_height,
+    mean_over_width,
+)
 
 # (expansion t, channels c, repeats n, stride s) as in the upstream MobileNetV2.
 PANNS_MV2_SETTING: tuple[tuple[int, int, int, int], ...] = (

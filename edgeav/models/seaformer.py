@@ -1,11 +1,13 @@
 """SeaFormer (squeeze-enhanced axial transformer) as a segmentation feature pyramid.
 
 Follows the structure of ``fudan-zvg/SeaFormer`` (seg backbone): stacked MobileNetV2 blocks ``smb1..5``
-and Sea-attention transformer stages ``trans1..3`` after the last three MV2 stages. Parameter names match
-the upstream checkpoints, so loading them is a matter of stripping prefixes (see
-:func:`seaformer_state_dict_from_upstream`).
+and Sea-attention transformer stages ``trans1..n`` after the last n MV2 stages (n = 3 for Large, 2 for
+Tiny/Small/Base). Parameter names match the upstream checkpoints, so loading them is a matter of
+stripping prefixes (see :func:`seaformer_state_dict_from_upstream`).
 
-Outputs of the large variant at 224²: 128@28², 192@14², 256@7², 320@4² (strides 8/16/32/64).
+The pyramid is what the upstream seg backbone returns: the 1/8 shared feature (smb2) and each transformer
+stage's output. Large at 224²: 128@28², 192@14², 256@7², 320@4² (strides 8/16/32/64); Tiny/Small/Base have
+no 1/16 output (smb3 feeds smb4 directly): strides 8/32/64.
 
 Export notes: the axial positional embeddings are resized to the feature length with a fixed linear
 interpolation matrix (a constant matmul) instead of ``F.interpolate`` on a parameter, which is the same
@@ -16,9 +18,9 @@ stage's output before the next stage consumes it (LightAVSeg injects audio there
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Mapping
 
 import torch
 import torch.nn.functional as F
@@ -90,6 +92,61 @@ SEAFORMER_T = SeaFormerConfig(
     drop_path_rate=0.0,
 )
 """A tiny three-transformer variant for fast tests (not an upstream config)."""
+
+# The upstream ImageNet/ADE20K variants (fudan-zvg/SeaFormer seaformer-seg/local_configs/seaformer/
+# seaformer_{tiny,small,base}.py, commit 10936dc). Their configs leave mlp_ratios at the backbone
+# default [2, 4] and attn_ratio at 2. Tiny/Base are also in shared/design/models.md §1.3.
+SEAFORMER_TINY = SeaFormerConfig(
+    smb=(
+        ((3, 1, 16, 1), (3, 4, 16, 2), (3, 3, 16, 1)),
+        ((5, 3, 32, 2), (5, 3, 32, 1)),
+        ((3, 3, 64, 2), (3, 3, 64, 1)),
+        ((5, 3, 128, 2),),
+        ((3, 6, 160, 2),),
+    ),
+    channels=(16, 16, 32, 64, 128, 160),
+    emb_dims=(128, 160),
+    key_dims=(16, 24),
+    depths=(2, 2),
+    mlp_ratios=(2, 4),
+    num_heads=4,
+)
+SEAFORMER_SMALL = SeaFormerConfig(
+    smb=(
+        ((3, 1, 16, 1), (3, 4, 24, 2), (3, 3, 24, 1)),
+        ((5, 3, 48, 2), (5, 3, 48, 1)),
+        ((3, 3, 96, 2), (3, 3, 96, 1)),
+        ((5, 4, 160, 2),),
+        ((3, 6, 192, 2),),
+    ),
+    channels=(16, 24, 48, 96, 160, 192),
+    emb_dims=(160, 192),
+    key_dims=(16, 24),
+    depths=(3, 3),
+    mlp_ratios=(2, 4),
+    num_heads=6,
+)
+SEAFORMER_BASE = SeaFormerConfig(
+    smb=(
+        ((3, 1, 16, 1), (3, 4, 32, 2), (3, 3, 32, 1)),
+        ((5, 3, 64, 2), (5, 3, 64, 1)),
+        ((3, 3, 128, 2), (3, 3, 128, 1)),
+        ((5, 4, 192, 2),),
+        ((3, 6, 256, 2),),
+    ),
+    channels=(16, 32, 64, 128, 192, 256),
+    emb_dims=(192, 256),
+    key_dims=(16, 24),
+    depths=(4, 4),
+    mlp_ratios=(2, 4),
+    num_heads=8,
+)
+SEAFORMER_LARGE = SEAFORMER_L
+SEAFORMER_VARIANTS: dict[str, SeaFormerConfig] = {
+    "tiny": SEAFORMER_TINY, "small": SEAFORMER_SMALL, "base": SEAFORMER_BASE, "large": SEAFORMER_LARGE,
+}
+"""The upstream variants by name (backbone parameters without a head, measured on the upstream code in
+models.md §1.3: 1.62 / 3.91 / 8.49 / 13.73 M)."""
 
 
 class InvertedResidual(nn.Module):
@@ -296,7 +353,7 @@ def _stage_resolution(input_size: int, stride: int) -> int:
 
 
 class SeaFormer(nn.Module):
-    """The SeaFormer seg backbone as four pyramid stages (strides 8, 16, 32, 64).
+    """The SeaFormer seg backbone as pyramid stages (Large: strides 8, 16, 32, 64; Tiny/Small/Base: 8, 32, 64).
 
     ``input_size`` (square images) lets the attention layers precompute their positional resizes; the
     backbone still runs at other sizes.
@@ -306,13 +363,19 @@ class SeaFormer(nn.Module):
         super().__init__()
         self.cfg = cfg
         num_smb, num_trans = len(cfg.smb), len(cfg.depths)
-        if num_smb - num_trans != 2:
-            raise ValueError("SeaFormer pyramid expects transformers after all MV2 stages but the first two")
+        if not 1 <= num_trans <= num_smb - 2:
+            raise ValueError("SeaFormer expects transformers after some of the MV2 stages after the first two")
         for i, rows in enumerate(cfg.smb):
             self.add_module(f"smb{i + 1}", StackedMV2Block(rows, cfg.channels[i], stem=i == 0))
+        first = num_smb - num_trans  # 0-based index of the MV2 stage trans1 follows
         for j in range(num_trans):
-            side = _stage_resolution(input_size, 2 ** (j + 4)) if input_size else None
+            # MV2 stage k (0-based, k >= 1) ends at stride 2^(k+2): stem and smb1 halve twice, then one per stage
+            side = _stage_resolution(input_size, 2 ** (first + j + 2)) if input_size else None
             self.add_module(f"trans{j + 1}", SeaTransformerStage(cfg, j, (side, side) if side else None))
+        # MV2 stages each pyramid stage runs before its transformer: stage 1 also runs the untransformed ones
+        self._stage_smbs = [("smb1", "smb2")] + [
+            tuple(f"smb{k + 1}" for k in range(2 if j == 0 else first + j, first + j + 1)) for j in range(num_trans)
+        ]
         init_conv_fan_out(self)
 
     @property
@@ -320,10 +383,10 @@ class SeaFormer(nn.Module):
         return 1 + len(self.cfg.depths)
 
     def stage(self, index: int, x: torch.Tensor) -> torch.Tensor:
-        """Run pyramid stage ``index`` (0 → stride 8 from the image, i → the i-th transformer stage)."""
-        if index == 0:
-            return self.smb2(self.smb1(x))
-        return getattr(self, f"trans{index}")(getattr(self, f"smb{index + 2}")(x))
+        """Run pyramid stage ``index`` (0 → stride 8 from the image, i → up to and through the i-th transformer)."""
+        for name in self._stage_smbs[index]:
+            x = getattr(self, name)(x)
+        return x if index == 0 else getattr(self, f"trans{index}")(x)
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         feats = []
@@ -345,10 +408,8 @@ def seaformer_state_dict_from_upstream(state: Mapping[str, torch.Tensor]) -> dic
             break
     out: dict[str, torch.Tensor] = {}
     for key, value in state.items():
-        if key.startswith("module."):
-            key = key[len("module."):]
-        if key.startswith("backbone."):
-            key = key[len("backbone."):]
+        key = key.removeprefix("module.")
+        key = key.removeprefix("backbone.")
         if key.startswith(("smb", "trans")):
             out[key] = value
     return out

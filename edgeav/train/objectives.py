@@ -1,14 +1,15 @@
 """How each model family is trained: its loss and its prediction, looked up by model name."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
 
 from edgeav.errors import UsageError
-from edgeav.train.losses import lightavseg_loss
+from edgeav.train.losses import avesformer_loss, lightavseg_loss
 
 Batch = dict[str, Any]
 
@@ -39,16 +40,34 @@ class Objective:
 
 
 def _lightavseg_loss(net: nn.Module, model: nn.Module, batch: Batch) -> dict[str, torch.Tensor]:
+    labels = batch.get("semantic") if model.cfg.num_classes > 1 else None
+    if model.cfg.num_classes > 1 and labels is None:
+        raise UsageError(
+            f"this config has a {model.cfg.num_classes}-class head but the data has no semantic labels; "
+            "use an AVSS-like dataset (synthetic-avss, avsbench-avss:PATH) or a binary config"
+        )
     out = net(batch["frames"], batch["audio"])
-    return lightavseg_loss(out, batch["mask"], model.cfg.align_temperature, model.cfg.align_weight)
+    return lightavseg_loss(out, batch["mask"], model.cfg.align_temperature, model.cfg.align_weight, labels)
 
 
 def _lightavseg_logits(model: nn.Module, batch: Batch) -> torch.Tensor:
     return model.forward_train(batch["frames"], batch["audio"]).logits
 
 
+def _avesformer_loss(net: nn.Module, model: nn.Module, batch: Batch) -> dict[str, torch.Tensor]:
+    if model.cfg.num_classes != 1:
+        raise UsageError("AVESFormer's objective is the binary S4/MS3 one; use a config with num_classes=1")
+    c = model.cfg
+    return avesformer_loss(net(batch["frames"], batch["audio"]), batch["mask"], c.iou_weight, c.dice_weight, c.aux_weight)
+
+
+# AVESFormer's forward_train has LightAVSeg's contract (an output with .logits), so the prediction is shared.
+_AVESFORMER = Objective(loss=_avesformer_loss, logits=_lightavseg_logits)
+
 OBJECTIVES: dict[str, Objective] = {
     "lightavseg": Objective(loss=_lightavseg_loss, logits=_lightavseg_logits),
+    "avesformer-r18": _AVESFORMER,
+    "avesformer-r50": _AVESFORMER,
 }
 
 

@@ -16,13 +16,23 @@ from torch.utils.data import Dataset
 from edgeav.data import open_dataset
 from edgeav.errors import DataError
 
+# Enough for 1,000 MS3-like scenes at 224² (about 4.3 GB as float32); 0 turns caching off.
+DEFAULT_CACHE_MB = 6144
+
 
 class FrameSamples(Dataset):
-    """The annotated frames of every clip, each a dict: frames [3,H,W], audio [S], mask [1,H,W], annotated."""
+    """The annotated frames of every clip, each a dict: frames [3,H,W], audio [S], mask [1,H,W], annotated,
+    and semantic [1,H,W] int64 class indices when the dataset is semantic (AVSS-like)."""
 
-    def __init__(self, clips: Dataset, audio_shuffle_seed: int | None = None, image_size: int | None = None) -> None:
+    def __init__(self, clips: Dataset, audio_shuffle_seed: int | None = None, image_size: int | None = None,
+                 cache_mb: int = DEFAULT_CACHE_MB) -> None:
         self.clips = clips
         self.image_size = image_size  # resize frames (bilinear) and masks (nearest) to the model's input
+        # Synthetic clips are rendered on access and one clip serves several frame samples, so keep the
+        # clips read so far in memory, up to ``cache_mb``; reading is deterministic, so results do not change.
+        self._cache: dict[int, Any] = {}
+        self._cache_budget = cache_mb * 2**20
+        self._cache_bytes = 0
         if len(clips) == 0:
             raise DataError("the dataset has no clips; check the --data path or the number of scenes")
         first = clips[0]
@@ -44,9 +54,19 @@ class FrameSamples(Dataset):
     @classmethod
     def from_spec(
         cls, spec: str, split: str, image_size: int | None = None, audio_shuffle_seed: int | None = None
-    ) -> "FrameSamples":
+    ) -> FrameSamples:
         """Frame samples of ``open_dataset(spec, split)`` (e.g. ``synthetic-ms3``, ``avsbench-s4:PATH``)."""
         return cls(open_dataset(spec, split), audio_shuffle_seed=audio_shuffle_seed, image_size=image_size)
+
+    def _clip(self, index: int) -> Any:
+        if index in self._cache:
+            return self._cache[index]
+        clip = self.clips[index]
+        size = _clip_bytes(clip)
+        if self._cache_bytes + size <= self._cache_budget:
+            self._cache[index] = clip
+            self._cache_bytes += size
+        return clip
 
     def __len__(self) -> int:
         return len(self.clips) * len(self.frame_ids)
@@ -54,19 +74,30 @@ class FrameSamples(Dataset):
     def __getitem__(self, index: int) -> dict[str, Any]:
         clip_idx, k = divmod(index, len(self.frame_ids))
         t = self.frame_ids[k]
-        clip = self.clips[clip_idx]
-        audio_clip = clip if self._audio_perm is None else self.clips[int(self._audio_perm[clip_idx])]
+        clip = self._clip(clip_idx)
+        audio_clip = clip if self._audio_perm is None else self._clip(int(self._audio_perm[clip_idx]))
         frames, mask = clip.frames[t], clip.masks[t]
+        semantic = None if clip.semantic is None else clip.semantic[t][None]  # [1, H, W] class indices
         if self.image_size and frames.shape[-1] != self.image_size:
             size = (self.image_size, self.image_size)
             frames = F.interpolate(frames[None], size=size, mode="bilinear", align_corners=False)[0]
             mask = F.interpolate(mask[None], size=size, mode="nearest")[0]
-        return {
+            if semantic is not None:
+                semantic = F.interpolate(semantic[None].float(), size=size, mode="nearest")[0].long()
+        item = {
             "frames": frames,
             "audio": audio_clip.audio[t],
             "mask": mask,
             "annotated": bool(clip.annotated[t]),
         }
+        if semantic is not None:
+            item["semantic"] = semantic
+        return item
+
+
+def _clip_bytes(clip: Any) -> int:
+    tensors = (clip.frames, clip.audio, clip.masks, clip.semantic, clip.logmel)
+    return sum(t.numel() * t.element_size() for t in tensors if t is not None)
 
 
 def annotated_only(batch: dict[str, Any]) -> dict[str, Any]:

@@ -14,15 +14,17 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.distributed as dist
 from torch import nn
 from torch.utils.data import Dataset, default_collate
 
+from edgeav.checkpoints import save_atomically
 from edgeav.errors import CheckpointError, DataError, TrainingError
 from edgeav.train.evaluate import evaluate
 from edgeav.train.objectives import Objective, TrainingForward
@@ -142,11 +144,7 @@ class Trainer:
             "history": self.state.history,
             "evals": self.state.evals,
         }
-        path = self.checkpoint_path()
-        tmp = path.with_suffix(".pt.tmp")
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-        return path
+        return save_atomically(payload, self.checkpoint_path())
 
     def resume(self, path: Path) -> None:
         """Restore model, optimizer and step from a checkpoint written by :meth:`save`."""

@@ -9,13 +9,18 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
 from audio_cases import CONFIGS, LOG_TOL, SAMPLE_RATE, realistic_pcm
-from edgeav.audio import PANNS_LOGMEL_16K, VGGISH_LOGMEL, LogMelConfig, LogMelFrontEnd, reference_logmel
+
+from edgeav.audio import (
+    PANNS_LOGMEL_16K,
+    VGGISH_LOGMEL,
+    LogMelConfig,
+    LogMelFrontEnd,
+    reference_logmel,
+)
 from edgeav.audio.filters import mel_matrix
 from edgeav.audio.frontend import ReflectPad
 from edgeav.errors import InputShapeError, UsageError
-
 
 
 def run_frontend(pcm: np.ndarray, config: LogMelConfig) -> np.ndarray:

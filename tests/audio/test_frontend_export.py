@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from audio_cases import CONFIGS, LOG_TOL, realistic_pcm
+
 from edgeav.audio import LogMelFrontEnd, reference_logmel
 
 pytestmark = pytest.mark.slow
@@ -32,7 +32,9 @@ def assert_matches_reference(output: np.ndarray, reference: np.ndarray) -> None:
 
 def test_executorch_xnnpack_runs_fully_delegated(case, tmp_path: Path) -> None:
     pytest.importorskip("executorch", reason="executorch not installed (pip install edgeav[executorch])")
-    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import (
+        XnnpackPartitioner,
+    )
     from executorch.exir import to_edge_transform_and_lower
     from executorch.runtime import Runtime
 

@@ -33,7 +33,7 @@ def assert_one_line_error(code: int, err: str, *fragments: str) -> None:
     [
         (["--model", "nope"], ["unknown model 'nope'", "tinyav"]),
         (["--model", "tinyav", "--target", "ipad"], ["unknown target 'ipad'", "android, ios, all", "coreml"]),
-        (["--model", "tinyav", "--precision", "int8"], ["int8 comes with quantization (edgeav quantize); use --precision fp32"]),
+        (["--model", "tinyav", "--precision", "int8"], ["int8 export of untrained weights", "--checkpoint"]),
         (["--model", "tinyav", "--precision", "fp64"], ["unknown precision 'fp64'", "fp32"]),
         (["--model", "tinyav", "--config", "huge"], ["no config 'huge'", "small, wide"]),
         (["--model", "tinyav", "--samples", "0"], ["--samples must be at least 1"]),

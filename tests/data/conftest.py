@@ -58,7 +58,7 @@ def official_tree(tmp_path: Path) -> Path:
     S4 (train: frame 1 annotated, log-mel only), MS3 (palette masks with foreground 255) and AVSS (v1s + v2)."""
     root = tmp_path / "avsbench_data"
     rng = np.random.default_rng(0)
-    frame = lambda: (rng.random((224, 224, 3)) * 255).astype(np.uint8)  # noqa: E731
+    frame = lambda: (rng.random((224, 224, 3)) * 255).astype(np.uint8)
     mask = np.zeros((224, 224), dtype=bool)
     mask[50:120, 60:150] = True
     logmel = torch.randn(5, 1, 96, 64)

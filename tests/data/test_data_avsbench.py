@@ -7,7 +7,13 @@ import pickle
 import pytest
 import torch
 
-from edgeav.data.avsbench import AVSBenchAVSS, AVSBenchMS3, AVSBenchS4, detect_kinds, write_avsbench
+from edgeav.data.avsbench import (
+    AVSBenchAVSS,
+    AVSBenchMS3,
+    AVSBenchS4,
+    detect_kinds,
+    write_avsbench,
+)
 from edgeav.data.files import avss_palette
 from edgeav.data.synthetic import SyntheticAVScenes
 from edgeav.errors import DataError, UsageError

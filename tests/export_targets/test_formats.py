@@ -6,7 +6,12 @@ import pytest
 from edgeav.errors import MissingDependencyError, UsageError
 from export_targets import FORMATS, PRESETS, export_formats, resolve_targets
 from export_targets.base import TargetInfo
-from export_targets.formats import check_installed, check_precision, format_info, format_of
+from export_targets.formats import (
+    check_installed,
+    check_precision,
+    format_info,
+    format_of,
+)
 
 
 def names(spec: str) -> list[str]:
@@ -28,8 +33,10 @@ def test_unknown_target_names_the_choices() -> None:
         resolve_targets("ipad")
 
 
-def test_int8_points_to_quantization() -> None:
-    with pytest.raises(UsageError, match=r"int8 comes with quantization \(edgeav quantize\); use --precision fp32"):
+def test_int8_on_a_format_without_int8_names_the_formats_that_have_it() -> None:
+    check_precision("int8", resolve_targets("android"))  # .pte and .tflite both write int8
+    with pytest.raises(UsageError, match=r"onnx has no int8 export \(it writes fp32\); export int8 with --target "
+                                         r"executorch,litert,coreml"):
         check_precision("int8", resolve_targets("all"))
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pytest
@@ -17,7 +17,12 @@ import torch
 
 from edgeav.errors import ExportError, InputShapeError, ParityError
 from export_targets import pipeline
-from export_targets.base import ArtifactStructure, ExportTarget, LoweringReport, TensorInfo
+from export_targets.base import (
+    ArtifactStructure,
+    ExportTarget,
+    LoweringReport,
+    TensorInfo,
+)
 from export_targets.formats import format_info
 
 MANIFEST_FIELDS = {

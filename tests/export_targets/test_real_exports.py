@@ -14,8 +14,8 @@ import torch
 
 from edgeav.errors import ExportError
 from export_targets import load_artifact
-from export_targets.onnx import ONNXTarget
 from export_targets.manifest import artifact_digest
+from export_targets.onnx import ONNXTarget
 from export_targets.pipeline import ExportResult, export_model
 
 pytestmark = pytest.mark.slow

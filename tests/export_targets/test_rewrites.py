@@ -1,13 +1,17 @@
 """Each rewrite equals what it replaces, touches only a copy, and applies only to its targets."""
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
 from export_targets import list_checks, list_rewrites
-import pytest
-
-from export_targets.rewrites import GlobalMaxPool2d, GlobalMaxPoolAsMaxPool2d, hint_for, rewrite_for_target
+from export_targets.rewrites import (
+    GlobalMaxPool2d,
+    GlobalMaxPoolAsMaxPool2d,
+    hint_for,
+    rewrite_for_target,
+)
 
 
 @pytest.mark.parametrize("replacement", [GlobalMaxPool2d, GlobalMaxPoolAsMaxPool2d])
@@ -58,6 +62,8 @@ def test_registry_lists_names_and_targets() -> None:
         "adaptive_max_pool_to_max_pool",
         "fold_conv_batchnorm",
         "adaptive_max_pool_to_amax",
+        "deformable_attention_to_matmul",
+        "norm_to_mean_reduction",
     ]
     assert {"gelu_tanh_on_xnnpack", "adaptive_max_pool_left"} <= {c.name for c in list_checks()}
 
@@ -101,3 +107,47 @@ def test_fold_conv_batchnorm_leaves_lightavseg_outputs_unchanged() -> None:
     sample = (torch.rand(1, 3, 64, 64), 0.1 * torch.randn(1, 16000))
     with torch.no_grad():
         torch.testing.assert_close(variant(*sample), model(*sample), atol=1e-5, rtol=1e-4)
+
+
+def test_deformable_attention_rewrite_leaves_avesformer_outputs_unchanged() -> None:
+    from edgeav.models.deformable_attention import MSDeformSelfAttentionMatmul
+    from edgeav.registry import get_model_entry
+
+    entry = get_model_entry("avesformer-r18")
+    torch.manual_seed(0)
+    model = entry.build("small").eval()
+    with torch.no_grad():  # offsets that reach outside the maps, attention that is not uniform
+        for stage in model.head.stages[1:]:
+            stage.self_attn.sampling_offsets.weight.normal_(0.0, 0.3)
+            stage.self_attn.attention_weights.weight.normal_(0.0, 0.3)
+    for target in ("executorch", "litert", "coreml"):
+        variant, counts, _ = rewrite_for_target(model, target)
+        assert counts["deformable_attention_to_matmul"] == 2
+        assert all(isinstance(s.self_attn, MSDeformSelfAttentionMatmul) for s in variant.head.stages[1:])
+    assert "deformable_attention_to_matmul" not in rewrite_for_target(model, "onnx")[1]  # ONNX has GridSample
+    sample = entry.samples(entry.config("small"), 1, 0)[0]
+    with torch.no_grad():
+        torch.testing.assert_close(variant(*sample), model(*sample), atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("norm,shape", [
+    (nn.LayerNorm(12), (2, 7, 12)),
+    (nn.LayerNorm(12), (3, 12)),
+    (nn.GroupNorm(4, 12), (2, 12, 5, 6)),
+    (nn.GroupNorm(3, 12, affine=False), (1, 12, 4, 4)),
+])
+def test_norm_to_mean_reduction_equals_layer_and_group_norm(norm, shape) -> None:
+    torch.manual_seed(0)
+    if norm.weight is not None:
+        norm.weight.data.uniform_(0.5, 1.5)
+        norm.bias.data.uniform_(-1, 1)
+    variant, counts, _ = rewrite_for_target(nn.Sequential(norm), "executorch")
+    assert counts == {"norm_to_mean_reduction": 1}
+    x = 3.0 * torch.randn(shape) + 1.0
+    with torch.no_grad():
+        torch.testing.assert_close(variant(x), norm(x), atol=1e-5, rtol=1e-5)
+
+
+def test_norm_rewrite_is_for_the_xnnpack_targets_only() -> None:
+    for target in ("coreml", "onnx"):
+        assert rewrite_for_target(nn.Sequential(nn.GroupNorm(2, 4)), target)[1] == {}

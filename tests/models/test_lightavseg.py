@@ -9,7 +9,11 @@ import torch.nn.functional as F
 
 from edgeav.modelcard import example_inputs, measure_cost
 from edgeav.models.lightavseg import LIGHTAVSEG_SMALL, LightAVSeg
-from edgeav.models.panns_mobilenetv2 import PannsMobileNetV2, PannsMobileNetV2Config, panns_state_dict_from_upstream
+from edgeav.models.panns_mobilenetv2 import (
+    PannsMobileNetV2,
+    PannsMobileNetV2Config,
+    panns_state_dict_from_upstream,
+)
 from edgeav.models.seaformer import (
     SEAFORMER_L,
     SeaFormer,

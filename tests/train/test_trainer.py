@@ -12,7 +12,7 @@ from edgeav.errors import CheckpointError
 from edgeav.models.lightavseg import LIGHTAVSEG_SMALL, LightAVSeg
 from edgeav.train.objectives import get_objective
 from edgeav.train.samples import FrameSamples
-from edgeav.train.trainer import Trainer, TrainConfig, batch_indices, poly_lr
+from edgeav.train.trainer import TrainConfig, Trainer, batch_indices, poly_lr
 
 SMALL_TRAINABLE = dataclasses.replace(LIGHTAVSEG_SMALL, freeze_audio=False)
 

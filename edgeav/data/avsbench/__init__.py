@@ -20,8 +20,21 @@ from the wav when there is one (else None) and ``logmel`` from the pickle when t
 without a ground-truth mask (S4 train frames 2-5, AVSS v1s) are zeros with ``annotated`` False. Writers
 write every frame's mask; the official loaders read the subset they expect.
 """
-from edgeav.data.avsbench.layout import LAYOUTS, MS3_LAYOUT, S4_LAYOUT, SPLITS, BinaryLayout, detect_kinds
-from edgeav.data.avsbench.readers import READERS, AVSBenchAVSS, AVSBenchMS3, AVSBenchS4, available_splits
+from edgeav.data.avsbench.layout import (
+    LAYOUTS,
+    MS3_LAYOUT,
+    S4_LAYOUT,
+    SPLITS,
+    BinaryLayout,
+    detect_kinds,
+)
+from edgeav.data.avsbench.readers import (
+    READERS,
+    AVSBenchAVSS,
+    AVSBenchMS3,
+    AVSBenchS4,
+    available_splits,
+)
 from edgeav.data.avsbench.writers import write_avsbench
 
 __all__ = [

@@ -10,7 +10,11 @@ from edgeav.data.saliency.layout import (
     write_av_saliency,
     write_saliency_images,
 )
-from edgeav.data.saliency.synthetic import SaliencyConfig, SyntheticSaliencyClips, SyntheticSaliencyImages
+from edgeav.data.saliency.synthetic import (
+    SaliencyConfig,
+    SyntheticSaliencyClips,
+    SyntheticSaliencyImages,
+)
 
 __all__ = [
     "AVSaliencyVideos",

@@ -16,14 +16,24 @@ Still images::
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 
 from edgeav.data.clips import SaliencyClip, SaliencyImage
-from edgeav.data.files import fit_frames, load_grey, load_rgb, load_wav, require, save_grey, save_rgb, save_wav
+from edgeav.data.files import (
+    fit_frames,
+    load_grey,
+    load_rgb,
+    load_wav,
+    require,
+    save_grey,
+    save_rgb,
+    save_wav,
+)
 from edgeav.errors import DataError, UsageError
 
 FRAME = "video_frames/{ds}/{vid}/img_{i:05d}.jpg"

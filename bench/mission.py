@@ -1,0 +1,143 @@
+"""The mission benchmark: export a model at each precision to every target, then time all artifacts
+side by side with PyTorch eager in one interleaved run, and write the README's markdown table.
+
+    python bench/mission.py --model lightavseg --precisions fp32,int8 --out dist/mission
+    python bench/mission.py --reuse dist/mission            # benchmark artifacts exported earlier
+
+A precision the exporter rejects (e.g. int8 before quantization lands) is skipped with its one-line
+reason in the table; formats that cannot run here (Core ML off macOS) are listed, not timed.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from bench.devices import RunSettings, get_device
+from bench.estimate import LABEL
+from bench.harness import BenchReport, estimates_for, run_compare
+from bench.profiles import PROFILES
+from bench.report import FORMAT_TITLES, write_outputs
+from bench.targets import BenchTarget, eager_twin, resolve_target
+from edgeav.errors import EdgeAVError
+from export_targets.formats import FORMATS, format_of
+
+
+@dataclass(frozen=True)
+class Skipped:
+    what: str
+    reason: str
+
+
+def export_precision(model_name: str, config: str, precision: str, targets: str, out: Path, jobs: int) -> list[Path]:
+    """Export ``model_name`` at ``precision`` to ``targets`` in ``out``; the artifact paths."""
+    from edgeav.registry import get_model_entry
+    from export_targets.pipeline import export_model
+
+    entry = get_model_entry(model_name)
+    torch.manual_seed(0)
+    model = entry.build(config)
+    results = export_model(entry, model, config, targets, out, precision, jobs=jobs,
+                           weights={"source": "registry-init", "note": "mission benchmark: untrained weights"})
+    return [r.path for r in results]
+
+
+def artifacts_in(folder: Path) -> list[Path]:
+    """Artifacts with a manifest beside them, in format-table order."""
+    order = {f.suffix: i for i, f in enumerate(FORMATS)}
+    found = [m.with_name(m.name.removesuffix(".json")) for m in folder.glob("*.json")]
+    found = [p for p in found if p.exists() and any(p.name.endswith(f.suffix) for f in FORMATS)]
+    return sorted(found, key=lambda p: (order.get(format_of(p).suffix, 99), p.name))
+
+
+def runnable(paths: list[Path]) -> tuple[list[BenchTarget], list[Skipped]]:
+    targets, skipped = [], []
+    for p in paths:
+        reason = format_of(p).run_skip_reason()
+        if reason:
+            skipped.append(Skipped(p.name, reason))
+        else:
+            targets.append(resolve_target(p))
+    return targets, skipped
+
+
+def markdown(report: BenchReport, skipped: list[Skipped], profile_keys: list[str]) -> str:
+    base = next((m.stats for m in report.measurements if m.target.format == "eager"), None)
+    heads = [f"est. {PROFILES[k].title} ms" for k in profile_keys]
+    lines = ["| format | precision | size MB | median ms | min ms | CV | × eager | " + " | ".join(heads) + " |",
+             "|---|---|---|---|---|---|---|" + "---|" * len(heads)]
+    for m in report.measurements:
+        t, s = m.target, m.stats
+        est = report.estimates.get(t.label, {})
+        speed = f"{s.median_ms / base.median_ms:.2f}" if s and base else "—"
+        size = f"{t.size_mb:.1f}" if t.size_mb else "—"
+        lines.append(f"| {FORMAT_TITLES.get(t.format, t.format)} | {t.precision} | {size} | {s.median_ms:.1f} | "
+                     f"{s.min_ms:.1f} | {100 * s.cv:.1f}% | {speed} | "
+                     + " | ".join(f"{est[k].ms:.1f}" if k in est else "—" for k in profile_keys) + " |")
+    for sk in skipped:
+        lines.append(f"| {sk.what} | — | — | not run: {sk.reason} |" + " |" * (3 + len(heads)))
+    lines.append("")
+    lines.append(f"Interleaved on host, {report.settings.threads} thread(s), {report.settings.runs} rounds after "
+                 f"{report.settings.warmup} warm-up; est. = {LABEL}.")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default="lightavseg")
+    p.add_argument("--config", default="paper")
+    p.add_argument("--precisions", default="fp32,int8", help="comma-separated (default: fp32,int8)")
+    p.add_argument("--targets", default="all", help="export targets (default: all)")
+    p.add_argument("--out", type=Path, default=Path("dist/mission"))
+    p.add_argument("--reuse", type=Path, nargs="*", help="skip exporting: benchmark the artifacts in these folders")
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--runs", type=int, default=30)
+    p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--profiles", default="sd8gen2,sd8gen3,sd8elite")
+    p.add_argument("--table", type=Path, help="also write the markdown table here (default: <out>/mission.md)")
+    args = p.parse_args(argv)
+    torch.set_num_threads(args.threads)
+
+    skipped: list[Skipped] = []
+    paths: list[Path] = []
+    try:
+        if args.reuse:
+            paths = [a for folder in args.reuse for a in artifacts_in(folder)]
+        else:
+            for precision in [x.strip() for x in args.precisions.split(",") if x.strip()]:
+                print(f"exporting {args.model} [{args.config}] at {precision} → {args.out / precision}", flush=True)
+                try:
+                    paths += export_precision(args.model, args.config, precision, args.targets,
+                                              args.out / precision, args.jobs)
+                except EdgeAVError as exc:  # e.g. int8 before the quantizer exists: say so, keep going
+                    print(f"{precision}: skipped ({exc})", flush=True)
+                    skipped.append(Skipped(f"{precision} (all formats)", str(exc)))
+        targets, not_here = runnable(paths)
+        skipped += not_here
+        if not targets:
+            print("mission: nothing to benchmark", file=sys.stderr)
+            return 2
+        targets.append(eager_twin(targets[0]))
+        settings = RunSettings(threads=args.threads, runs=args.runs, warmup=args.warmup)
+        report = run_compare(targets, get_device("host"), settings, lambda m: print(m, flush=True))
+        keys = [k.strip() for k in args.profiles.split(",") if k.strip()]
+        report.estimates = estimates_for(targets, [PROFILES[k] for k in keys], args.threads)
+    except EdgeAVError as exc:
+        print(f"mission: error: {exc}", file=sys.stderr)
+        return 2
+    table = markdown(report, skipped, keys)
+    out_dir = args.reuse[0] if args.reuse else args.out
+    written = write_outputs(report, out_dir, "mission")
+    md = args.table or out_dir / "mission.md"
+    md.write_text(table + "\n")
+    print(table)
+    print("\n".join(f"wrote {w}" for w in [*written, md]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

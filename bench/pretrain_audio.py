@@ -1,0 +1,68 @@
+"""Pretrain LightAVSeg's PANNs MobileNetV2 audio trunk by audio tagging on built-in synthetic scenes.
+
+    python bench/pretrain_audio.py --data synthetic-ms3 --steps 1500 --out runs/audio-ms3
+
+The stand-in for PANNs' AudioSet pretraining (no weights can be downloaded here): multi-label tagging of
+each second with the categories sounding in it. Writes ``panns_tagging.pt`` in the PANNs checkpoint layout
+(load it with ``edgeav train --audio-weights`` or ``bench/train_reference.py --audio-weights``, exactly as
+the upstream ``MobileNetV2_mAP=0.383.pth``) and ``result.json`` (val mAP, steps, wall time).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import torch
+
+from edgeav.data import open_dataset
+from edgeav.registry import get_model_entry
+from edgeav.train.audio_tagging import (
+    AudioTagger,
+    TaggingConfig,
+    save_panns_checkpoint,
+    tagged_seconds,
+    tagging_scores,
+    train_tagger,
+)
+from export_targets.staging import write_text_atomically
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", default="paper", help="LightAVSeg config whose audio trunk is pretrained")
+    p.add_argument("--data", default="synthetic-ms3")
+    p.add_argument("--steps", type=int, default=1500)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True)
+    args = p.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)
+    cfg = get_model_entry("lightavseg").config(args.config)
+    train_clips, val_clips = open_dataset(args.data, "train"), open_dataset(args.data, "val")
+    names = train_clips.class_names
+    t0 = time.perf_counter()
+    pcm, tags = tagged_seconds(train_clips, names)
+    val_pcm, val_tags = tagged_seconds(val_clips, names)
+    data_seconds = time.perf_counter() - t0
+    torch.manual_seed(args.seed)
+    model = AudioTagger(cfg.audio, cfg.logmel, len(names))
+    t0 = time.perf_counter()
+    train_tagger(model, pcm, tags, TaggingConfig(args.steps, args.batch_size, args.lr, seed=args.seed),
+                 on_step=lambda s, loss: print(json.dumps({"step": s, "loss": loss}), flush=True) if s % 50 == 0 else None)
+    train_seconds = time.perf_counter() - t0
+    checkpoint = save_panns_checkpoint(model, args.out / "panns_tagging.pt")
+    result = {"config": args.config, "data": args.data, "steps": args.steps, "batch_size": args.batch_size,
+              "tags": names, "train_seconds": train_seconds, "data_seconds": data_seconds,
+              "val": tagging_scores(model, val_pcm, val_tags), "checkpoint": str(checkpoint)}
+    write_text_atomically(args.out / "result.json", json.dumps(result, indent=2))
+    print(json.dumps({k: v for k, v in result.items() if k != "tags"}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""The int8 table of the quantization issue, from one trained checkpoint.
+
+    python bench/quantize_reference.py --checkpoint runs/ref-ms3/last.pt --config paper \
+        --data synthetic-ms3 --out runs/quant-ms3 --qat-steps 300
+
+Rows: fp32 (PyTorch) · PTQ int8 · QAT int8 · label-free QAT int8 (all PyTorch, the Q/DQ graph) · fp32
+.pte · int8 .pte · int8 .tflite (the artifacts themselves, run on the held-out split). Columns: mIoU, F
+(held-out split), size MB, host latency (median ms, 1 thread). Writes ``table.md`` and ``result.json``
+in ``--out``, plus the artifacts and the QAT checkpoints.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from edgeav.checkpoints import load_checkpoint
+from edgeav.registry import get_model_entry
+from edgeav.train.evaluate import evaluate, evaluate_artifact
+from edgeav.train.objectives import get_objective
+from edgeav.train.samples import FrameSamples
+from export_targets.int8 import Int8Options, plan_int8, quantization_rewrite
+from export_targets.pipeline import export_model
+from export_targets.runners import open_runner
+from quantize.api import (
+    QATConfig,
+    calibrate,
+    input_batches,
+    prepare,
+    qat_record,
+    run_qat,
+)
+from quantize.checkpoint import save_quantized
+from quantize.distill import WithoutLabels
+
+
+def latency_ms(run, inputs, runs: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        run(inputs)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        run(inputs)
+        times.append(1000 * (time.perf_counter() - start))
+    return statistics.median(times)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", default="lightavseg")
+    p.add_argument("--config", default="paper")
+    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--data", default="synthetic-ms3")
+    p.add_argument("--qat-steps", type=int, default=300)
+    p.add_argument("--qat-lr", type=float, default=2e-5)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--calibration-batches", type=int, default=16)
+    p.add_argument("--eval-limit", type=int, default=0, help="held-out frames scored (0: all)")
+    p.add_argument("--latency-runs", type=int, default=20)
+    p.add_argument("--skip-label-free", action="store_true")
+    p.add_argument("--out", type=Path, required=True)
+    args = p.parse_args()
+
+    torch.set_num_threads(1)
+    torch.set_flush_denormal(True)
+    entry = get_model_entry(args.model)
+    config = entry.config(args.config)
+    model = entry.build(args.config)
+    load_checkpoint(model, args.checkpoint)
+    model.eval()
+    objective = get_objective(entry.name)
+    names = [t.name for t in entry.io_spec(config).inputs]
+    example = entry.samples(config, 1, 0)[0]
+    train = FrameSamples.from_spec(args.data, "train", config.image_size)
+    test = FrameSamples.from_spec(args.data, "test", config.image_size)
+    if args.eval_limit:
+        test = torch.utils.data.Subset(test, range(min(args.eval_limit, len(test))))
+    args.out.mkdir(parents=True, exist_ok=True)
+    rows: dict[str, dict[str, Any]] = {}
+    log = lambda msg: print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+    def calib():
+        return input_batches(train, names, args.calibration_batches, args.batch_size)
+
+    def eager_row(name: str, m: torch.nn.Module) -> None:
+        s = evaluate(m, objective, test)
+        rows[name] = {"miou": 100 * s["miou"], "fscore": 100 * s["fscore"], "frames": s["frames"],
+                      "latency_ms": latency_ms(lambda x: m(*x), example, max(3, args.latency_runs // 4))}
+        log(f"{name}: {rows[name]}")
+
+    with torch.no_grad():
+        eager_row("fp32 (PyTorch)", model)
+
+    log("PTQ")
+    ptq = prepare(model, example, "ptq", rewrite=quantization_rewrite("ptq"))
+    seen = calibrate(ptq, calib())
+    with torch.no_grad():
+        eager_row("PTQ int8 (PyTorch Q/DQ)", ptq.convert())
+
+    def qat(label_free: bool) -> Path:
+        tag = "qat-label-free" if label_free else "qat"
+        log(tag)
+        sim = prepare(model, example, "qat", rewrite=quantization_rewrite("qat"))
+        calibrate(sim, calib())
+        cfg = QATConfig(steps=args.qat_steps, batch_size=args.batch_size, lr=args.qat_lr, label_free=label_free)
+        run_qat(sim, model, WithoutLabels(train) if label_free else train, cfg, args.out / tag, names, objective,
+                on_step=lambda s, r: log(f"  {tag} step {s.step} loss {r['loss']:.4f}") if s.step % 25 == 0 else None)
+        sim.freeze_observers()
+        record = {"method": "qat", "model": entry.name, "config": args.config, "keep_fp32": [], "data": args.data,
+                  "label_free": label_free, "qat": {**qat_record(cfg), "seconds": sim.qat_seconds},
+                  "calibration": {"data": args.data, "split": "train", "samples": seen},
+                  "bn_frozen": sim.bn_frozen, "observers_frozen": True}
+        path = save_quantized(sim, record, args.out / tag / "quantized.pt")
+        with torch.no_grad():
+            eager_row(("label-free " if label_free else "") + "QAT int8 (PyTorch Q/DQ)", sim.convert())
+        return path
+
+    qat_path = qat(label_free=False)
+    if not args.skip_label_free:
+        qat(label_free=True)
+
+    weights = {"source": "checkpoint", "path": str(args.checkpoint)}
+    log("export fp32 .pte")
+    (fp32_pte,) = export_model(entry, model, args.config, "executorch", args.out / "fp32", "fp32", weights=weights)
+    log("export int8 .pte + .tflite from the QAT checkpoint (gate recorded, not enforced here)")
+    plan = plan_int8(entry, model, args.config, Int8Options(qat_checkpoint=qat_path, data=args.data, force=True,
+                                                            eval_limit=args.eval_limit))
+    int8_results = export_model(entry, model, args.config, "executorch,litert", args.out / "int8", "int8",
+                                weights=weights, int8=plan)
+    for label, result in [("fp32 .pte", fp32_pte)] + [(f"int8 {r.path.suffix}", r) for r in int8_results]:
+        runner = open_runner(result.path, entry.io_spec(config), threads=1)
+        s = evaluate_artifact(runner, test) if not result.accuracy else None
+        acc = result.accuracy.get("int8") if result.accuracy else {"miou": 100 * s["miou"], "fscore": 100 * s["fscore"]}
+        rows[label] = {"miou": acc["miou"], "fscore": acc["fscore"], "size_mb": result.size_mb,
+                       "latency_ms": latency_ms(runner.run, example, args.latency_runs),
+                       "parity_sqnr_db": result.parity.sqnr_db}
+        log(f"{label}: {rows[label]}")
+
+    fp32 = rows["fp32 (PyTorch)"]["miou"]
+    lines = ["| model | mIoU | F | Δ mIoU vs fp32 | size MB | latency ms (1 thread) |", "|---|---|---|---|---|---|"]
+    for name, r in rows.items():
+        size = f"{r['size_mb']:.1f}" if "size_mb" in r else "—"
+        lines.append(f"| {name} | {r['miou']:.2f} | {r['fscore']:.2f} | {r['miou'] - fp32:+.2f} | {size} | {r['latency_ms']:.1f} |")
+    ratio = rows["int8 .pte"]["latency_ms"] / rows["fp32 .pte"]["latency_ms"]
+    lines.append(f"\nint8 .pte / fp32 .pte latency: {ratio:.2f}×")
+    table = "\n".join(lines)
+    (args.out / "table.md").write_text(table + "\n")
+    (args.out / "result.json").write_text(json.dumps({"rows": rows, "pte_latency_ratio": ratio, "args": vars(args)},
+                                                     indent=2, default=str))
+    print(table)
+
+
+if __name__ == "__main__":
+    main()

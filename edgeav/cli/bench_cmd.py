@@ -1,0 +1,101 @@
+"""`edgeav bench`: time artifacts on a device, per operator, with Snapdragon estimates beside them.
+
+    edgeav bench dist/*.pte dist/*.tflite --device host --threads 1 --runs 50 --per-op
+    edgeav bench dist/*.pte dist/*.onnx eager:lightavseg --compare
+
+A thin wrapper over ``bench.harness``: validate options, resolve targets, run, print, write files.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from edgeav.errors import UsageError
+
+_DEFAULT_PROFILES = "sd8gen2,sd8gen3,sd8elite"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="time artifacts per operator on a device",
+        description="Benchmark exported artifacts (and the PyTorch eager model) on a device: warm-up, N runs, "
+        "median/p90/min/CV, per-op tables from each runtime's profiler, roofline estimates on Snapdragon profiles.",
+    )
+    p.add_argument("targets", nargs="+", help="artifacts (.pte/.tflite/.onnx, manifest beside each) or eager:MODEL[:CONFIG]")
+    p.add_argument("--eager", action="store_true", help="add the PyTorch eager reference of the first artifact's model")
+    p.add_argument("--device", default="host", help="host (default), adb or adb:SERIAL")
+    p.add_argument("--threads", type=int, default=1, help="runtime threads (default: 1)")
+    p.add_argument("--runs", type=int, default=50, help="timed runs (default: 50)")
+    p.add_argument("--warmup", type=int, default=5, help="untimed warm-up runs (default: 5)")
+    p.add_argument("--per-op", action="store_true", help="also profile per operator")
+    p.add_argument("--per-op-runs", type=int, default=10, help="profiled runs for --per-op (default: 10)")
+    p.add_argument("--top", type=int, default=10, help="ops per per-op table (default: 10)")
+    p.add_argument("--compare", action="store_true", help="interleave the targets run by run and report ratios")
+    p.add_argument("--profiles", default=_DEFAULT_PROFILES,
+                   help=f"device profiles to estimate on, comma-separated, or none (default: {_DEFAULT_PROFILES})")
+    p.add_argument("--calibration", type=Path,
+                   help="host calibration JSON (python -m bench.calibrate ARTIFACT): adds host-calibrated estimates")
+    p.add_argument("--out", type=Path, default=Path("bench-results"), help="where JSON/CSV/PNG go (default: bench-results)")
+    p.add_argument("--runner-dir", type=Path, help="adb: folder with edgeav_et_runner (+ lib/) built for the phone")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bench.calibration import Calibration
+    from bench.devices import RunSettings, get_device
+    from bench.harness import run_bench, run_compare
+    from bench.profiles import get_profile
+    from bench.report import (
+        comparison_table,
+        per_op_table,
+        summary_table,
+        write_outputs,
+    )
+    from bench.targets import eager_twin, resolve_target
+
+    for name, value, low in (("--threads", args.threads, 1), ("--runs", args.runs, 1), ("--warmup", args.warmup, 0),
+                             ("--per-op-runs", args.per_op_runs, 1), ("--top", args.top, 1)):
+        if value < low:
+            raise UsageError(f"{name} must be at least {low} (got {value})")
+    if args.compare and len(args.targets) + int(args.eager) < 2:
+        raise UsageError("--compare needs at least two targets (artifacts, or one artifact and --eager)")
+    profiles = [] if args.profiles.strip().lower() == "none" else [get_profile(k.strip()) for k in args.profiles.split(",")]
+    calibration = Calibration.load(args.calibration) if args.calibration else None
+    if calibration and calibration.threads != args.threads:
+        raise UsageError(f"{args.calibration} holds {calibration.threads}-thread efficiencies; run with --threads "
+                         f"{calibration.threads} or calibrate with: python -m bench.calibrate ARTIFACT --threads {args.threads}")
+    device = get_device(args.device, args.runner_dir)
+    reason = device.skip_reason()
+    if reason:
+        raise UsageError(f"device {args.device} cannot run benchmarks: {reason}")
+    targets = [resolve_target(t) for t in args.targets]
+    if args.eager:
+        targets.append(eager_twin(next((t for t in targets if t.path), targets[0])))
+    settings = RunSettings(threads=args.threads, runs=args.runs, warmup=args.warmup, per_op=args.per_op,
+                           per_op_runs=args.per_op_runs)
+
+    console = Console(width=None if Console().is_terminal else 180)  # files and pipes get the whole table
+    status = Console(stderr=True)
+    with status.status("benchmarking…") as live:
+        say = lambda msg: live.update(escape(msg))
+        report = (run_compare(targets, device, settings, say) if args.compare
+                  else run_bench(targets, device, settings, profiles, say, calibration))
+    if args.compare:
+        console.print(comparison_table(report))
+    else:
+        for m in report.measurements:
+            if m.profile:
+                console.print(per_op_table(m, args.top))
+        console.print(summary_table(report, targets[0].entry().metric))
+    for m in report.measurements:
+        for note in m.notes:
+            console.print(f"[yellow]{escape(m.target.label)}: {escape(note)}[/]", soft_wrap=True)
+        if m.error:
+            console.print(f"[red]{escape(m.target.label)}: {escape(m.error)}[/]", soft_wrap=True)
+    for path in write_outputs(report, args.out, "compare" if args.compare else "bench"):
+        console.print(f"wrote {escape(str(path))}", soft_wrap=True)
+    return 0 if all(m.stats for m in report.measurements) else 2

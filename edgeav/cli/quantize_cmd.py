@@ -1,0 +1,129 @@
+"""`edgeav quantize`: PTQ or QAT (optionally label-free) of a trained model; writes ``quantized.pt`` for
+`edgeav export --precision int8 --qat-checkpoint`, a JSON record with fp32 / int8 scores, and on request
+a per-block sensitivity report."""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from edgeav.checkpoints import load_checkpoint
+from edgeav.errors import UsageError
+from edgeav.registry import get_model_entry
+from edgeav.train.evaluate import evaluate
+from edgeav.train.objectives import get_objective
+from edgeav.train.samples import FrameSamples
+from export_targets.formats import resolve_targets
+from export_targets.int8 import quantization_rewrite
+from export_targets.staging import write_text_atomically
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("quantize", help="int8: PTQ or quantization-aware fine-tuning",
+                       description="Quantize a trained model to the shared int8 scheme (PTQ with calibration, or "
+                       "QAT by distillation from the fp32 model, + the task loss when the data has masks).")
+    p.add_argument("--model", required=True)
+    p.add_argument("--config", help="model config (default: the model's default)")
+    p.add_argument("--checkpoint", type=Path, required=True, help="the trained fp32 weights")
+    p.add_argument("--target", default="android", help="android, ios, executorch, litert, coreml (recorded; one scheme serves all)")
+    p.add_argument("--data", required=True, help="dataset spec for calibration/fine-tuning (train) and scoring (test)")
+    p.add_argument("--method", choices=("ptq", "qat"), default="qat")
+    p.add_argument("--steps", type=int, default=300, help="QAT steps (default 300)")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--lr", type=float, default=2e-5, help="QAT learning rate (AdamW, linear decay)")
+    p.add_argument("--label-free", action="store_true", help="QAT without masks: distillation from the fp32 model only")
+    p.add_argument("--feature-weight", type=float, default=0.0, help="weight of decoder-feature distillation (default 0)")
+    p.add_argument("--keep-fp32", action="append", default=[], metavar="PATTERN", help="leave modules matching this glob float")
+    p.add_argument("--calibration-batches", type=int, default=16)
+    p.add_argument("--sensitivity", action="store_true", help="also write the per-block sensitivity report (slow)")
+    p.add_argument("--eval-limit", type=int, default=0, help="score only the first N test frames (default: all)")
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from quantize.api import (
+        QATConfig,
+        calibrate,
+        input_batches,
+        prepare,
+        qat_record,
+        run_qat,
+    )
+    from quantize.checkpoint import save_quantized
+    from quantize.distill import DistillConfig, WithoutLabels
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    resolve_targets(args.target)
+    if args.steps < 1 or args.batch_size < 1:
+        raise UsageError("--steps and --batch-size must be at least 1")
+    entry = get_model_entry(args.model)
+    config_name = args.config or entry.default_config
+    config = entry.config(config_name)
+    console = Console(stderr=True)
+    model = entry.build(config_name)
+    load_checkpoint(model, args.checkpoint)
+    model.eval()
+    names = [t.name for t in entry.io_spec(config).inputs]
+    example = entry.samples(config, 1, args.seed)[0]
+    size = getattr(config, "image_size", None)
+    train, test = FrameSamples.from_spec(args.data, "train", size), FrameSamples.from_spec(args.data, "test", size)
+    if args.eval_limit:
+        test = torch.utils.data.Subset(test, range(min(args.eval_limit, len(test))))
+    objective = get_objective(entry.name)
+
+    console.print(f"capturing {entry.name} [{config_name}] for {args.method.upper()} …")
+    sim = prepare(model, example, args.method, args.keep_fp32, quantization_rewrite(args.method))
+    seen = calibrate(sim, input_batches(train, names, args.calibration_batches, args.batch_size, args.seed))
+    record = {"method": args.method, "model": entry.name, "config": config_name, "target": args.target,
+              "keep_fp32": list(args.keep_fp32), "kept_float": list(sim.kept_float), "data": args.data,
+              "fp32_checkpoint": str(args.checkpoint),
+              "calibration": {"data": args.data, "split": "train", "samples": seen, "seed": args.seed}}
+    if args.method == "qat":
+        cfg = QATConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, label_free=args.label_free,
+                        distill=DistillConfig(feature_weight=args.feature_weight), seed=args.seed)
+        data = WithoutLabels(train) if args.label_free else train
+        console.print(f"QAT: {args.steps} steps, {'label-free distillation' if args.label_free else 'distillation + task loss'}")
+        run_qat(sim, model, data, cfg, args.out, names, objective,
+                on_step=lambda s, r: console.print(f"  step {s.step}: loss {r['loss']:.4f}") if s.step % 25 == 0 else None)
+        record["qat"] = qat_record(cfg)
+        record["qat"]["seconds"] = round(sim.qat_seconds, 1)
+    record["bn_frozen"], record["observers_frozen"] = sim.bn_frozen, True
+    sim.freeze_observers()
+    fp32, int8 = evaluate(model, objective, test), evaluate(sim.convert(), objective, test)
+    record["scores"] = {"fp32": fp32, "int8_simulated": int8}
+    path = save_quantized(sim, record, args.out / "quantized.pt")
+    if args.sensitivity:
+        record["sensitivity"] = _sensitivity(model, example, train, test, names, objective, args)
+    write_text_atomically(args.out / "quantize.json", json.dumps(record, indent=2, default=str) + "\n")
+    table = Table(title=escape(f"{entry.name} [{config_name}] {args.method.upper()} on {args.data} (test)"))
+    for col in ("model", "mIoU", "F"):
+        table.add_column(col, justify="right")
+    for label, s in (("fp32", fp32), ("int8 (PyTorch, Q/DQ graph)", int8)):
+        table.add_row(label, f"{100 * s['miou']:.2f}", f"{100 * s['fscore']:.2f}")
+    Console().print(table)
+    console.print(f"wrote {escape(str(path))}; next: edgeav export --model {entry.name} --config {config_name} "
+                  f"--checkpoint {escape(str(args.checkpoint))} --precision int8 --qat-checkpoint {escape(str(path))} --target {args.target}")
+    return 0
+
+
+def _sensitivity(model, example, train, test, names, objective, args) -> list[dict]:
+    from quantize.api import input_batches
+    from quantize.sensitivity import sensitivity_report
+
+    def batches():
+        return input_batches(train, names, max(2, args.calibration_batches // 4), args.batch_size, args.seed)
+
+    def score(m) -> float:
+        return 100 * evaluate(m, objective, test)["miou"]
+
+    base, rows = sensitivity_report(model, example, batches, score, rewrite=quantization_rewrite("ptq"))
+    return [{"block": r.block, "miou": round(r.score, 3), "drop_points": round(r.drop, 3), "fp32": round(base, 3)} for r in rows]

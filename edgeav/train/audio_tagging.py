@@ -1,0 +1,123 @@
+"""Audio-tagging pretraining of the PANNs MobileNetV2 trunk on built-in data: edgeav's stand-in for AudioSet.
+
+LightAVSeg uses a PANNs trunk pretrained on AudioSet tagging and keeps it frozen. Those weights cannot be
+downloaded here, so the same trunk is pretrained the same way (multi-label tagging with BCE, a linear
+classifier ``fc_audioset`` on the 1024-d ``fc1`` embedding) on the seconds of synthetic scenes, whose
+labels are the categories sounding in each second. The result is saved in the PANNs checkpoint layout
+(``{"model": {"bn0.*", "features.*", "fc1.*", "fc_audioset.*"}}``), so it loads through the same code
+path as the real ``MobileNetV2_mAP=0.383.pth`` (:func:`load_audio_trunk`).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from edgeav.audio import LogMelConfig, LogMelFrontEnd
+from edgeav.checkpoints import load_checkpoint, save_atomically
+from edgeav.errors import DataError
+from edgeav.models.panns_mobilenetv2 import (
+    PannsMobileNetV2,
+    PannsMobileNetV2Config,
+    panns_state_dict_from_upstream,
+)
+
+
+class AudioTagger(nn.Module):
+    """Log-mel front end + PANNs MobileNetV2 trunk + linear tagging head (PANNs' ``fc_audioset``)."""
+
+    def __init__(self, trunk: PannsMobileNetV2Config, logmel: LogMelConfig, num_tags: int) -> None:
+        super().__init__()
+        self.frontend = LogMelFrontEnd(logmel)
+        self.trunk = PannsMobileNetV2(trunk)
+        self.fc_audioset = nn.Linear(trunk.embedding_dim, num_tags)
+
+    def forward(self, pcm: torch.Tensor) -> torch.Tensor:
+        return self.fc_audioset(self.trunk(self.frontend(pcm)))
+
+    def panns_state_dict(self) -> dict[str, torch.Tensor]:
+        """The weights in the upstream PANNs key layout (trunk keys at top level, plus ``fc_audioset``)."""
+        state = {k: v for k, v in self.trunk.state_dict().items()}
+        state.update({f"fc_audioset.{k}": v for k, v in self.fc_audioset.state_dict().items()})
+        return state
+
+
+def tagged_seconds(clips, class_names: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every second of every clip as (pcm [N, S], multi-hot tags [N, C]): the categories sounding in it."""
+    index = {name: k for k, name in enumerate(class_names)}
+    pcm, tags = [], []
+    for i in range(len(clips)):
+        clip = clips[i]
+        objects = clip.meta.get("objects")
+        if clip.audio is None or objects is None:
+            raise DataError("audio tagging needs clips with raw audio and per-object sounding labels (synthetic data)")
+        for t in range(clip.audio.shape[0]):
+            target = torch.zeros(len(class_names))
+            for obj in objects:
+                if obj["role"] == "source" and obj["sounding"][t]:
+                    target[index[obj["category"]]] = 1.0
+            pcm.append(clip.audio[t])
+            tags.append(target)
+    return torch.stack(pcm), torch.stack(tags)
+
+
+@dataclass(frozen=True)
+class TaggingConfig:
+    steps: int = 1500
+    batch_size: int = 32
+    lr: float = 1e-3
+    weight_decay: float = 0.01
+    seed: int = 0
+
+
+def train_tagger(model: AudioTagger, pcm: torch.Tensor, tags: torch.Tensor, cfg: TaggingConfig,
+                 on_step: Callable[[int, float], None] | None = None) -> list[float]:
+    """AdamW with poly decay on BCE; returns the loss per step."""
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    g = torch.Generator().manual_seed(cfg.seed)
+    losses = []
+    model.train()
+    for step in range(cfg.steps):
+        for group in opt.param_groups:
+            group["lr"] = cfg.lr * (1 - step / cfg.steps) ** 0.9
+        idx = torch.randint(len(pcm), (cfg.batch_size,), generator=g)
+        loss = F.binary_cross_entropy_with_logits(model(pcm[idx]), tags[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if on_step:
+            on_step(step + 1, losses[-1])
+    return losses
+
+
+@torch.no_grad()
+def tagging_scores(model: AudioTagger, pcm: torch.Tensor, tags: torch.Tensor, batch_size: int = 64) -> dict[str, float]:
+    """Mean average precision over tags present in ``tags``, and exact-set accuracy at threshold 0.5."""
+    model.eval()
+    logits = torch.cat([model(pcm[i : i + batch_size]) for i in range(0, len(pcm), batch_size)])
+    aps = []
+    for c in range(tags.shape[1]):
+        if tags[:, c].sum() == 0:
+            continue
+        order = logits[:, c].argsort(descending=True)
+        hits = tags[order, c]
+        precision = hits.cumsum(0) / torch.arange(1, len(hits) + 1)
+        aps.append(float((precision * hits).sum() / hits.sum()))
+    exact = ((logits > 0).float() == tags).all(1).float().mean()
+    return {"map": sum(aps) / max(len(aps), 1), "exact_match": float(exact), "seconds": float(len(pcm))}
+
+
+def save_panns_checkpoint(model: AudioTagger, path: Path) -> Path:
+    """The trunk and tagging head as a PANNs checkpoint (``{"model": state_dict}``), written atomically."""
+    return save_atomically({"model": model.panns_state_dict()}, path)
+
+
+def load_audio_trunk(trunk: PannsMobileNetV2, path: str | Path) -> None:
+    """Load a PANNs-layout checkpoint (upstream AudioSet weights, or :func:`save_panns_checkpoint`'s) into
+    ``trunk``, strictly, with the one-line errors of :func:`edgeav.checkpoints.load_checkpoint`."""
+    load_checkpoint(trunk, path, transform=panns_state_dict_from_upstream)

@@ -1,0 +1,67 @@
+"""quantize → export → run → metric on the small LightAVSeg config, through the CLI, one test per recipe.
+
+Slow (capture, QAT prepare and int8 lowering each take a minute or more on two shared cores): marked
+``slow``. The weights are the registry's initialisation saved as a checkpoint; the gate compares the
+artifact with that same fp32 model, so what is tested is the plumbing and the numbers' presence and
+consistency, not accuracy (bench/quantize_reference.py measures that on a trained model).
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from edgeav.cli.main import main
+from edgeav.registry import get_model_entry
+
+DATA = "synthetic-ms3:scenes=5,image_size=64"
+
+
+@pytest.fixture(scope="module")
+def small_checkpoint(tmp_path_factory):
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("ck") / "small.pt"
+    torch.save(get_model_entry("lightavseg").build("small").state_dict(), path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def qat_checkpoint(small_checkpoint, tmp_path_factory):
+    out = tmp_path_factory.mktemp("q")
+    code = main(["quantize", "--model", "lightavseg", "--config", "small", "--checkpoint", str(small_checkpoint),
+                 "--data", DATA, "--method", "qat", "--steps", "2", "--batch-size", "2",
+                 "--calibration-batches", "1", "--eval-limit", "4", "--out", str(out)])
+    assert code == 0
+    record = json.loads((out / "quantize.json").read_text())
+    assert record["qat"]["freeze_bn_step"] == 1 and record["scores"]["int8_simulated"]["frames"] == 4
+    return out / "quantized.pt"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("target,suffix,runs_here", [("executorch", ".pte", True), ("litert", ".tflite", True),
+                                                     ("coreml", ".mlpackage", False)])
+def test_qat_checkpoint_exports_int8_and_gates_on_the_artifact(small_checkpoint, qat_checkpoint, tmp_path, target, suffix, runs_here):
+    out = tmp_path / "dist"
+    code = main(["export", "--model", "lightavseg", "--config", "small", "--checkpoint", str(small_checkpoint),
+                 "--precision", "int8", "--qat-checkpoint", str(qat_checkpoint), "--target", target,
+                 "--eval-limit", "4", "--samples", "1", "--out", str(out)])
+    assert code == 0
+    (artifact,) = [p for p in out.iterdir() if p.name.endswith(suffix)]
+    manifest = json.loads((out / (artifact.name + ".json")).read_text())
+    assert manifest["quantization"]["method"] == "qat"
+    assert manifest["quantization"]["scheme"]["weights"].startswith("int8")
+    accuracy = manifest["accuracy"]
+    if runs_here:
+        assert accuracy["status"] == "passed" and accuracy["frames"] == 4
+        assert abs(accuracy["drop_points"] - (accuracy["fp32"]["miou"] - accuracy["int8"]["miou"])) < 1e-2
+        assert manifest["parity"]["status"] == "passed"
+    else:
+        assert accuracy["status"] == "skipped"
+
+
+def test_int8_export_without_weights_is_refused(capsys) -> None:
+    code = main(["export", "--model", "lightavseg", "--config", "small", "--precision", "int8", "--data", DATA,
+                 "--target", "executorch", "--out", "unused"])
+    assert code == 2
+    assert "untrained weights" in capsys.readouterr().err

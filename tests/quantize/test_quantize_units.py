@@ -1,0 +1,80 @@
+"""Fast checks of the quantization layer's pieces (no capture, no lowering)."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from edgeav.errors import CheckpointError, UsageError
+from export_targets.formats import check_precision, resolve_targets
+from quantize.checkpoint import read_record
+from quantize.distill import WithoutLabels, has_labels, output_distillation
+from quantize.recipes import RECIPES, always_float_modules, match_modules, outermost
+
+
+class _Net(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.decoder = nn.Sequential(nn.Conv2d(3, 4, 1), nn.Conv2d(4, 4, 1))
+        self.head = nn.Conv2d(4, 1, 1)
+
+
+def test_keep_fp32_globs_match_outermost_modules() -> None:
+    assert match_modules(_Net(), ["decoder*"]) == ["decoder"]
+    assert match_modules(_Net(), ["decoder.1", "head"]) == ["decoder.1", "head"]
+
+
+def test_keep_fp32_pattern_matching_nothing_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="matches no module"):
+        match_modules(_Net(), ["encoder.*"])
+
+
+def test_outermost_drops_children_of_listed_modules() -> None:
+    assert outermost(["a", "a.b", "c.d", "c"]) == ["a", "c"]
+
+
+def test_log_mel_front_end_always_stays_float() -> None:
+    from edgeav.audio import PANNS_LOGMEL_16K, LogMelFrontEnd
+
+    net = nn.Module()
+    net.frontend = LogMelFrontEnd(PANNS_LOGMEL_16K)
+    assert always_float_modules(net) == ["frontend"]
+
+
+def test_every_phone_format_has_a_recipe_and_accepts_int8() -> None:
+    targets = resolve_targets("executorch,litert,coreml")
+    check_precision("int8", targets)
+    assert {t.name for t in targets} <= set(RECIPES)
+    assert not RECIPES["litert"].fold_quantize  # the LiteRT converter needs float weights + Q/DQ
+
+
+def test_onnx_rejects_int8() -> None:
+    with pytest.raises(UsageError, match="onnx has no int8 export"):
+        check_precision("int8", resolve_targets("onnx"))
+
+
+def test_training_checkpoint_is_not_a_quantization_checkpoint(tmp_path) -> None:
+    path = tmp_path / "last.pt"
+    torch.save({"model": {}, "optimizer": {}, "step": 1}, path)
+    with pytest.raises(CheckpointError, match="not an edgeav quantization checkpoint"):
+        read_record(path)
+
+
+def test_unlabeled_samples_carry_no_mask() -> None:
+    item = WithoutLabels([{"frames": torch.zeros(3, 4, 4), "mask": torch.ones(1, 4, 4), "annotated": False}])[0]
+    assert item["annotated"] and not has_labels({"mask": item["mask"]})
+
+
+def test_output_distillation_is_smallest_at_the_teacher() -> None:
+    teacher = torch.randn(2, 1, 8, 8)
+    assert output_distillation(teacher, teacher) < output_distillation(teacher + 1.0, teacher)
+
+
+def test_zero_batchnorm_scales_are_nudged_for_qat() -> None:
+    from quantize.api import ZERO_BN_SCALE, nudge_zero_batchnorm_scales
+
+    bn = nn.BatchNorm2d(3)
+    with torch.no_grad():
+        bn.weight[:] = torch.tensor([0.0, 1.0, -2.0])
+    assert nudge_zero_batchnorm_scales(nn.Sequential(bn)) == 1
+    assert bn.weight.tolist() == pytest.approx([ZERO_BN_SCALE, 1.0, -2.0])

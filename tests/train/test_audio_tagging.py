@@ -1,0 +1,48 @@
+"""Audio-tagging pretraining: labels from the scenes, the PANNs checkpoint layout, loading into LightAVSeg."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from edgeav.data.synthetic import SceneConfig, SyntheticAVScenes
+from edgeav.models.lightavseg import LIGHTAVSEG_SMALL, LightAVSeg
+from edgeav.train.audio_tagging import (
+    AudioTagger,
+    TaggingConfig,
+    load_audio_trunk,
+    save_panns_checkpoint,
+    tagged_seconds,
+    train_tagger,
+)
+
+
+def _clips() -> SyntheticAVScenes:
+    return SyntheticAVScenes(SceneConfig(kind="ms3", image_size=32, frames_per_clip=2), num_scenes=4, seed=2)
+
+
+def test_each_second_is_tagged_with_the_categories_sounding_in_it() -> None:
+    clips = _clips()
+    pcm, tags = tagged_seconds(clips, clips.class_names)
+    assert pcm.shape == (8, 16000) and tags.shape == (8, len(clips.class_names))
+    clip = clips[1]
+    for t in range(2):
+        sounding = {o["category"] for o in clip.meta["objects"] if o["role"] == "source" and o["sounding"][t]}
+        got = {clips.class_names[k] for k in torch.nonzero(tags[2 + t]).flatten().tolist()}
+        assert got == sounding
+
+
+def test_pretrained_trunk_round_trips_through_the_panns_layout(tmp_path: Path) -> None:
+    clips = _clips()
+    pcm, tags = tagged_seconds(clips, clips.class_names)
+    torch.manual_seed(0)
+    tagger = AudioTagger(LIGHTAVSEG_SMALL.audio, LIGHTAVSEG_SMALL.logmel, len(clips.class_names))
+    losses = train_tagger(tagger, pcm, tags, TaggingConfig(steps=8, batch_size=8, lr=3e-3))
+    assert sum(losses[-3:]) / 3 < sum(losses[:3]) / 3
+    path = save_panns_checkpoint(tagger, tmp_path / "panns.pt")
+    saved = torch.load(path, weights_only=True)["model"]
+    assert {k.split(".")[0] for k in saved} == {"bn0", "features", "fc1", "fc_audioset"}
+    model = LightAVSeg(LIGHTAVSEG_SMALL)
+    load_audio_trunk(model.audio, path)
+    for name, value in tagger.trunk.state_dict().items():
+        assert torch.equal(model.audio.state_dict()[name], value), name
