@@ -49,13 +49,12 @@ from edgeav.models.deformable_attention import (
     MSDeformSelfAttention,
     level_shapes_of,
 )
+from edgeav.models.layers import ImageNetNormalize
 from edgeav.models.resnet import RESNET18, RESNET50, ResNet, ResNetConfig
 from edgeav.models.vggish import VGGISH, VGGISH_SMALL, VGGish, VGGishConfig
 from edgeav.registry import ModelEntry, PaperFigures, register
 from edgeav.specs import IOSpec
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 STAGE_KINDS = ("conv", "attn")
 
 
@@ -335,8 +334,7 @@ class AVESFormer(nn.Module):
     def __init__(self, cfg: AVESFormerConfig = AVESFORMER_R18) -> None:
         super().__init__()
         self.cfg = cfg
-        self.register_buffer("pixel_mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("pixel_std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        self.normalize = ImageNetNormalize()
         self.frontend = LogMelFrontEnd(cfg.logmel)
         self.vggish = VGGish(cfg.audio)
         self.audio_proj = nn.Linear(cfg.audio.embedding_dim, cfg.dim)
@@ -351,7 +349,7 @@ class AVESFormer(nn.Module):
         return self.audio_proj(emb).reshape(emb.shape[0], 1, -1)
 
     def forward_train(self, frames: torch.Tensor, pcm: torch.Tensor) -> AVESFormerOutput:
-        feats = self.backbone((frames - self.pixel_mean) / self.pixel_std)
+        feats = self.backbone(self.normalize(frames))
         logits, mask_feature = self.head(feats, self.encode_audio(pcm))
         if logits.shape[-2:] != frames.shape[-2:]:  # image sizes that are not multiples of 32
             logits = F.interpolate(logits, size=frames.shape[-2:], mode="bilinear", align_corners=False)

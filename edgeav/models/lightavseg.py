@@ -42,7 +42,7 @@ from torch import nn
 
 from edgeav.audio import PANNS_LOGMEL_16K, LogMelConfig, LogMelFrontEnd
 from edgeav.data.avsbench.layout import AVSS_NUM_CLASSES
-from edgeav.models.layers import ConvBN, GlobalMaxPool, HSigmoid
+from edgeav.models.layers import ConvBN, GlobalMaxPool, HSigmoid, ImageNetNormalize
 from edgeav.models.panns_mobilenetv2 import (
     PANNS_MV2_SMALL,
     PannsMobileNetV2,
@@ -51,9 +51,6 @@ from edgeav.models.panns_mobilenetv2 import (
 from edgeav.models.seaformer import SEAFORMER_L, SEAFORMER_T, SeaFormer, SeaFormerConfig
 from edgeav.registry import ModelEntry, PaperFigures, register
 from edgeav.specs import IOSpec, TensorSpec
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
 @dataclass(frozen=True)
@@ -151,8 +148,7 @@ class LightAVSeg(nn.Module):
     def __init__(self, cfg: LightAVSegConfig = LIGHTAVSEG_PAPER) -> None:
         super().__init__()
         self.cfg = cfg
-        self.register_buffer("pixel_mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("pixel_std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
+        self.normalize = ImageNetNormalize()
         self.frontend = LogMelFrontEnd(cfg.logmel)
         self.audio = PannsMobileNetV2(cfg.audio)
         self.visual = SeaFormer(cfg.visual, input_size=cfg.image_size)
@@ -183,7 +179,7 @@ class LightAVSeg(nn.Module):
         return emb[:, :, None, None]
 
     def forward_train(self, frames: torch.Tensor, pcm: torch.Tensor) -> LightAVSegOutput:
-        x = (frames - self.pixel_mean) / self.pixel_std
+        x = self.normalize(frames)
         audio = self.encode_audio(pcm)
         pyramid, states = [], []
         for level, rave in enumerate(self.encoder):
