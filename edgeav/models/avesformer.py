@@ -49,7 +49,7 @@ from edgeav.models.deformable_attention import (
     MSDeformSelfAttention,
     level_shapes_of,
 )
-from edgeav.models.layers import ImageNetNormalize
+from edgeav.models.layers import ImageNetNormalize, mask_probabilities
 from edgeav.models.resnet import RESNET18, RESNET50, ResNet, ResNetConfig
 from edgeav.models.vggish import VGGISH, VGGISH_SMALL, VGGish, VGGishConfig
 from edgeav.registry import ModelEntry, PaperFigures, register
@@ -356,11 +356,8 @@ class AVESFormer(nn.Module):
         return AVESFormerOutput(logits, mask_feature)
 
     def forward(self, frames: torch.Tensor, pcm: torch.Tensor) -> torch.Tensor:
-        """The deployable graph: sounding-object probability [B, 1, H, W]."""
-        logits = self.forward_train(frames, pcm).logits
-        if self.cfg.num_classes == 1:
-            return torch.sigmoid(logits)
-        return torch.softmax(logits, dim=1)
+        """The deployable graph: probabilities [B, classes, H, W] (sigmoid if binary, softmax otherwise)."""
+        return mask_probabilities(self.forward_train(frames, pcm).logits)
 
 
 # --------------------------------------------------------------------------------------------- registry

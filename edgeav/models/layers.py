@@ -126,3 +126,8 @@ class ImageNetNormalize(nn.Module):
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         return (frames - self.mean) / self.std
+
+
+def mask_probabilities(logits: torch.Tensor) -> torch.Tensor:
+    """The deployable output of a mask head: sigmoid for one channel (binary), softmax over classes otherwise."""
+    return torch.sigmoid(logits) if logits.shape[1] == 1 else torch.softmax(logits, dim=1)

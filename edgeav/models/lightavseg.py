@@ -42,7 +42,13 @@ from torch import nn
 
 from edgeav.audio import PANNS_LOGMEL_16K, LogMelConfig, LogMelFrontEnd
 from edgeav.data.avsbench.layout import AVSS_NUM_CLASSES
-from edgeav.models.layers import ConvBN, GlobalMaxPool, HSigmoid, ImageNetNormalize
+from edgeav.models.layers import (
+    ConvBN,
+    GlobalMaxPool,
+    HSigmoid,
+    ImageNetNormalize,
+    mask_probabilities,
+)
 from edgeav.models.panns_mobilenetv2 import (
     PANNS_MV2_SMALL,
     PannsMobileNetV2,
@@ -199,10 +205,7 @@ class LightAVSeg(nn.Module):
 
     def forward(self, frames: torch.Tensor, pcm: torch.Tensor) -> torch.Tensor:
         """The deployable graph: probabilities [B, classes, H, W] (sigmoid if binary, softmax otherwise)."""
-        logits = self.forward_train(frames, pcm).logits
-        if self.cfg.num_classes == 1:
-            return torch.sigmoid(logits)
-        return torch.softmax(logits, dim=1)
+        return mask_probabilities(self.forward_train(frames, pcm).logits)
 
 
 # --------------------------------------------------------------------------------------------- registry

@@ -41,7 +41,7 @@ class AudioTagger(nn.Module):
 
     def panns_state_dict(self) -> dict[str, torch.Tensor]:
         """The weights in the upstream PANNs key layout (trunk keys at top level, plus ``fc_audioset``)."""
-        state = {k: v for k, v in self.trunk.state_dict().items()}
+        state = dict(self.trunk.state_dict())
         state.update({f"fc_audioset.{k}": v for k, v in self.fc_audioset.state_dict().items()})
         return state
 
