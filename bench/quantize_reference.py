@@ -20,6 +20,7 @@ from typing import Any
 import torch
 
 from edgeav.checkpoints import load_checkpoint
+from edgeav.errors import EdgeAVError
 from edgeav.registry import get_model_entry
 from edgeav.train.evaluate import evaluate, evaluate_artifact
 from edgeav.train.objectives import get_objective
@@ -35,7 +36,7 @@ from quantize.api import (
     qat_record,
     run_qat,
 )
-from quantize.checkpoint import save_quantized
+from quantize.checkpoint import restore_quantized, save_quantized
 from quantize.distill import WithoutLabels
 
 
@@ -63,6 +64,7 @@ def main() -> None:
     p.add_argument("--eval-limit", type=int, default=0, help="held-out frames scored (0: all)")
     p.add_argument("--latency-runs", type=int, default=20)
     p.add_argument("--skip-label-free", action="store_true")
+    p.add_argument("--reuse", action="store_true", help="reuse QAT checkpoints already in --out")
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args()
 
@@ -84,6 +86,9 @@ def main() -> None:
     rows: dict[str, dict[str, Any]] = {}
     log = lambda msg: print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
+    def save_rows() -> None:  # after every row, so a late failure keeps what was measured
+        (args.out / "rows.partial.json").write_text(json.dumps(rows, indent=2))
+
     def calib():
         return input_batches(train, names, args.calibration_batches, args.batch_size)
 
@@ -92,6 +97,7 @@ def main() -> None:
         rows[name] = {"miou": 100 * s["miou"], "fscore": 100 * s["fscore"], "frames": s["frames"],
                       "latency_ms": latency_ms(lambda x: m(*x), example, max(3, args.latency_runs // 4))}
         log(f"{name}: {rows[name]}")
+        save_rows()
 
     with torch.no_grad():
         eager_row("fp32 (PyTorch)", model)
@@ -104,6 +110,14 @@ def main() -> None:
 
     def qat(label_free: bool) -> Path:
         tag = "qat-label-free" if label_free else "qat"
+        path = args.out / tag / "quantized.pt"
+        name = ("label-free " if label_free else "") + "QAT int8 (PyTorch Q/DQ)"
+        if args.reuse and path.exists():  # a re-run after a late failure: the fine-tuning is the costly part
+            log(f"{tag}: reusing {path}")
+            sim, _ = restore_quantized(model, example, path, quantization_rewrite("qat"))
+            with torch.no_grad():
+                eager_row(name, sim.convert())
+            return path
         log(tag)
         sim = prepare(model, example, "qat", rewrite=quantization_rewrite("qat"))
         calibrate(sim, calib())
@@ -115,9 +129,9 @@ def main() -> None:
                   "label_free": label_free, "qat": {**qat_record(cfg), "seconds": sim.qat_seconds},
                   "calibration": {"data": args.data, "split": "train", "samples": seen},
                   "bn_frozen": sim.bn_frozen, "observers_frozen": True}
-        path = save_quantized(sim, record, args.out / tag / "quantized.pt")
+        save_quantized(sim, record, path)
         with torch.no_grad():
-            eager_row(("label-free " if label_free else "") + "QAT int8 (PyTorch Q/DQ)", sim.convert())
+            eager_row(name, sim.convert())
         return path
 
     qat_path = qat(label_free=False)
@@ -130,8 +144,15 @@ def main() -> None:
     log("export int8 .pte + .tflite from the QAT checkpoint (gate recorded, not enforced here)")
     plan = plan_int8(entry, model, args.config, Int8Options(qat_checkpoint=qat_path, data=args.data, force=True,
                                                             eval_limit=args.eval_limit))
-    int8_results = export_model(entry, model, args.config, "executorch,litert", args.out / "int8", "int8",
-                                weights=weights, int8=plan)
+    int8_results = []
+    for target in ("executorch", "litert"):  # one at a time: a failed parity check on one keeps the other
+        try:
+            int8_results += export_model(entry, model, args.config, target, args.out / "int8", "int8",
+                                         weights=weights, int8=plan)
+        except EdgeAVError as exc:
+            rows[f"int8 {target}"] = {"error": str(exc)}
+            log(f"int8 {target} failed: {exc}")
+            save_rows()
     for label, result in [("fp32 .pte", fp32_pte)] + [(f"int8 {r.path.suffix}", r) for r in int8_results]:
         runner = open_runner(result.path, entry.io_spec(config), threads=1)
         s = evaluate_artifact(runner, test) if not result.accuracy else None
@@ -140,14 +161,19 @@ def main() -> None:
                        "latency_ms": latency_ms(runner.run, example, args.latency_runs),
                        "parity_sqnr_db": result.parity.sqnr_db}
         log(f"{label}: {rows[label]}")
+        save_rows()
 
     fp32 = rows["fp32 (PyTorch)"]["miou"]
     lines = ["| model | mIoU | F | Δ mIoU vs fp32 | size MB | latency ms (1 thread) |", "|---|---|---|---|---|---|"]
     for name, r in rows.items():
+        if "error" in r:
+            lines.append(f"| {name} | failed: {r['error'].splitlines()[0][:160]} | | | | |")
+            continue
         size = f"{r['size_mb']:.1f}" if "size_mb" in r else "—"
         lines.append(f"| {name} | {r['miou']:.2f} | {r['fscore']:.2f} | {r['miou'] - fp32:+.2f} | {size} | {r['latency_ms']:.1f} |")
-    ratio = rows["int8 .pte"]["latency_ms"] / rows["fp32 .pte"]["latency_ms"]
-    lines.append(f"\nint8 .pte / fp32 .pte latency: {ratio:.2f}×")
+    ratio = rows["int8 .pte"]["latency_ms"] / rows["fp32 .pte"]["latency_ms"] if "int8 .pte" in rows else None
+    if ratio is not None:
+        lines.append(f"\nint8 .pte / fp32 .pte latency: {ratio:.2f}×")
     table = "\n".join(lines)
     (args.out / "table.md").write_text(table + "\n")
     (args.out / "result.json").write_text(json.dumps({"rows": rows, "pte_latency_ratio": ratio, "args": vars(args)},

@@ -5,6 +5,7 @@ plus its name in ``_MODEL_MODULES``.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -47,15 +48,37 @@ class ModelEntry:
     paper: PaperFigures = field(default_factory=PaperFigures)
 
     def config(self, name: str | None = None) -> Any:
+        """The named config; ``NAME@SIZE`` is that config at a square input of SIZE pixels.
+
+        The size suffix is part of the name so that it travels through manifests and checkpoints unchanged:
+        an artifact exported with ``--config paper@128`` is re-opened at 128 by `edgeav eval --artifact`.
+        """
         key = name or self.default_config
-        if key not in self.configs:
+        base, at, size = key.partition("@")
+        if base not in self.configs:
             raise UsageError(
-                f"model '{self.name}' has no config '{key}'; choose one of: {', '.join(self.configs)}"
+                f"model '{self.name}' has no config '{base}'; choose one of: {', '.join(self.configs)}"
             )
-        return self.configs[key]
+        config = self.configs[base]
+        return _at_input_size(self.name, key, config, size) if at else config
 
     def build(self, config_name: str | None = None) -> nn.Module:
         return self.builder(self.config(config_name))
+
+
+# Every model here downsamples by 32 before its coarsest feature map.
+INPUT_SIZE_MULTIPLE = 32
+
+
+def _at_input_size(model: str, key: str, config: Any, size: str) -> Any:
+    if not size.isdigit() or int(size) < INPUT_SIZE_MULTIPLE or int(size) % INPUT_SIZE_MULTIPLE:
+        raise UsageError(
+            f"config '{key}' of model '{model}': the size after '@' must be a multiple of {INPUT_SIZE_MULTIPLE} "
+            f"(e.g. '{key.partition('@')[0]}@256')"
+        )
+    if not hasattr(config, "image_size"):
+        raise UsageError(f"model '{model}' has no input size to change; drop '@{size}' from the config name")
+    return dataclasses.replace(config, image_size=int(size))
 
 
 _REGISTRY: dict[str, ModelEntry] = {}

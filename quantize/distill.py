@@ -60,9 +60,9 @@ def distillation_objective(
 
     ``input_names`` are the batch keys the model takes, in order (the IOSpec input names).
     """
+    # The teacher runs under no_grad; its parameters' requires_grad flags are left alone because the caller's
+    # model is often prepared again afterwards (a second QAT run deep-copies those flags).
     teacher.eval()
-    for p in teacher.parameters():
-        p.requires_grad_(False)
 
     def inputs(batch: Batch) -> list[torch.Tensor]:
         return [batch[name] for name in input_names]

@@ -58,3 +58,16 @@ def test_namedtuple_outputs_are_rejected() -> None:
     with pytest.raises(ExportError, match="plain tuple"):
         flatten_outputs(Out(torch.zeros(1)))
     assert len(flatten_outputs((torch.zeros(1), torch.ones(1)))) == 2
+
+
+def test_quantized_artifact_floor_follows_its_graphs_own_quantization_error() -> None:
+    # ~22 dB from its graph: fails the fixed int8 floor when the graph is close to fp32, passes when the
+    # graph itself is only 12 dB from fp32 (kernel rounding differences grow with the quantization error).
+    noisy = 0.1  # about 22 dB on REFERENCE
+    with pytest.raises(ParityError, match="against its quantized graph, which is 30.0 dB from fp32"):
+        measure_parity(run_with_noise(noisy), SAMPLES, REFERENCE, artifact="q.tflite", precision="int8",
+                       quantization_sqnr_db=30.0)
+    report = measure_parity(run_with_noise(noisy), SAMPLES, REFERENCE, artifact="q.tflite", precision="int8",
+                            quantization_sqnr_db=12.0)
+    assert report.min_sqnr_db == 18.0 and report.to_dict()["quantization_sqnr_db"] == 12.0
+    assert report.sqnr_db < MIN_SQNR_DB["int8"]

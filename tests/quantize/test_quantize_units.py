@@ -8,7 +8,7 @@ from torch import nn
 from edgeav.errors import CheckpointError, UsageError
 from export_targets.formats import check_precision, resolve_targets
 from quantize.checkpoint import read_record
-from quantize.distill import WithoutLabels, has_labels, output_distillation
+from quantize.distill import DistillConfig, WithoutLabels, distillation_objective, has_labels, output_distillation
 from quantize.recipes import RECIPES, always_float_modules, match_modules, outermost
 
 
@@ -68,6 +68,13 @@ def test_unlabeled_samples_carry_no_mask() -> None:
 def test_output_distillation_is_smallest_at_the_teacher() -> None:
     teacher = torch.randn(2, 1, 8, 8)
     assert output_distillation(teacher, teacher) < output_distillation(teacher + 1.0, teacher)
+
+
+def test_distillation_leaves_the_teachers_parameters_trainable() -> None:
+    # A second QAT run prepares (deep-copies) the same model: frozen flags there left nothing to optimise.
+    teacher = nn.Conv2d(3, 1, 1)
+    distillation_objective(teacher, ["frames"], DistillConfig())
+    assert all(p.requires_grad for p in teacher.parameters())
 
 
 def test_zero_batchnorm_scales_are_nudged_for_qat() -> None:
