@@ -2,6 +2,7 @@
 side by side with PyTorch eager in one interleaved run, and write the README's markdown table.
 
     python bench/mission.py --model lightavseg --precisions fp32,int8 --out dist/mission
+    python bench/mission.py --checkpoint runs/ref-ms3-128/last.pt --data synthetic-ms3   # trained, PTQ int8
     python bench/mission.py --reuse dist/mission            # benchmark artifacts exported earlier
 
 A precision the exporter rejects (e.g. int8 before quantization lands) is skipped with its one-line
@@ -32,16 +33,37 @@ class Skipped:
     reason: str
 
 
-def export_precision(model_name: str, config: str, precision: str, targets: str, out: Path, jobs: int) -> list[Path]:
+@dataclass(frozen=True)
+class MissionWeights:
+    """Which weights the mission exports, and how its int8 graphs are made."""
+
+    checkpoint: Path | None = None  # trained weights (default: the registry's initialisation)
+    qat_checkpoint: Path | None = None  # int8 from `edgeav quantize`; else PTQ calibrated on ``data``
+    data: str = "synthetic-ms3"  # int8 calibration (train split) and accuracy gate (held-out split)
+    eval_limit: int = 200  # held-out frames the int8 gate scores on each artifact
+
+
+def export_precision(model_name: str, config: str, precision: str, targets: str, out: Path, jobs: int,
+                     weights: MissionWeights = MissionWeights()) -> list[Path]:
     """Export ``model_name`` at ``precision`` to ``targets`` in ``out``; the artifact paths."""
+    from edgeav.checkpoints import load_checkpoint
     from edgeav.registry import get_model_entry
+    from export_targets.int8 import Int8Options, plan_int8
     from export_targets.pipeline import export_model
 
     entry = get_model_entry(model_name)
     torch.manual_seed(0)
     model = entry.build(config)
-    results = export_model(entry, model, config, targets, out, precision, jobs=jobs,
-                           weights={"source": "registry-init", "note": "mission benchmark: untrained weights"})
+    record = {"source": "registry-init", "note": "mission benchmark: untrained weights"}
+    if weights.checkpoint is not None:
+        record = load_checkpoint(model, weights.checkpoint).to_dict()
+    model.eval()
+    plan = None
+    if precision == "int8":
+        # Latency does not depend on the gate's verdict: it is recorded in the manifests, not enforced here.
+        plan = plan_int8(entry, model, config, Int8Options(qat_checkpoint=weights.qat_checkpoint, data=weights.data,
+                                                           force=True, eval_limit=weights.eval_limit))
+    results = export_model(entry, model, config, targets, out, precision, jobs=jobs, weights=record, int8=plan)
     return [r.path for r in results]
 
 
@@ -99,7 +121,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--profiles", default="sd8gen2,sd8gen3,sd8elite")
     p.add_argument("--table", type=Path, help="also write the markdown table here (default: <out>/mission.md)")
+    p.add_argument("--checkpoint", type=Path, help="trained weights to export (default: the registry's initialisation)")
+    p.add_argument("--qat-checkpoint", type=Path, help="int8 graphs from `edgeav quantize` (default: PTQ on --data)")
+    p.add_argument("--data", default="synthetic-ms3", help="int8 calibration and accuracy-gate data")
+    p.add_argument("--eval-limit", type=int, default=200, help="held-out frames the int8 gate scores (default 200)")
     args = p.parse_args(argv)
+    weights = MissionWeights(args.checkpoint, args.qat_checkpoint, args.data, args.eval_limit)
     torch.set_num_threads(args.threads)
 
     skipped: list[Skipped] = []
@@ -112,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"exporting {args.model} [{args.config}] at {precision} → {args.out / precision}", flush=True)
                 try:
                     paths += export_precision(args.model, args.config, precision, args.targets,
-                                              args.out / precision, args.jobs)
+                                              args.out / precision, args.jobs, weights)
                 except EdgeAVError as exc:  # e.g. int8 before the quantizer exists: say so, keep going
                     print(f"{precision}: skipped ({exc})", flush=True)
                     skipped.append(Skipped(f"{precision} (all formats)", str(exc)))

@@ -1,11 +1,13 @@
-"""Pretrain LightAVSeg's PANNs MobileNetV2 audio trunk by audio tagging on built-in synthetic scenes.
+"""Pretrain a model's audio trunk (LightAVSeg: PANNs MobileNetV2, AVESFormer: VGGish) by audio tagging.
 
     python bench/pretrain_audio.py --data synthetic-ms3 --steps 1500 --out runs/audio-ms3
+    python bench/pretrain_audio.py --model avesformer-r18 --data synthetic-s4 --out runs/audio-s4
 
 The stand-in for PANNs' AudioSet pretraining (no weights can be downloaded here): multi-label tagging of
-each second with the categories sounding in it. Writes ``panns_tagging.pt`` in the PANNs checkpoint layout
-(load it with ``edgeav train --audio-weights`` or ``bench/train_reference.py --audio-weights``, exactly as
-the upstream ``MobileNetV2_mAP=0.383.pth``) and ``result.json`` (val mAP, steps, wall time).
+each second with the categories sounding in it, on built-in synthetic scenes. Writes ``panns_tagging.pt``
+or ``vggish_tagging.pt`` in the trunk's upstream checkpoint layout (load it with ``edgeav train
+--audio-weights`` or ``bench/train_reference.py --audio-weights``, exactly as the released
+``MobileNetV2_mAP=0.383.pth`` / ``vggish-10086976.pth``) and ``result.json`` (val mAP, steps, wall time).
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from edgeav.registry import get_model_entry
 from edgeav.train.audio_tagging import (
     AudioTagger,
     TaggingConfig,
-    save_panns_checkpoint,
+    save_tagging_checkpoint,
     tagged_seconds,
     tagging_scores,
     train_tagger,
@@ -31,7 +33,8 @@ from export_targets.staging import write_text_atomically
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--config", default="paper", help="LightAVSeg config whose audio trunk is pretrained")
+    p.add_argument("--model", default="lightavseg")
+    p.add_argument("--config", default="paper", help="the model config whose audio trunk is pretrained")
     p.add_argument("--data", default="synthetic-ms3")
     p.add_argument("--steps", type=int, default=1500)
     p.add_argument("--batch-size", type=int, default=32)
@@ -43,7 +46,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
-    cfg = get_model_entry("lightavseg").config(args.config)
+    cfg = get_model_entry(args.model).config(args.config)
     train_clips, val_clips = open_dataset(args.data, "train"), open_dataset(args.data, "val")
     names = train_clips.class_names
     t0 = time.perf_counter()
@@ -56,8 +59,8 @@ def main() -> None:
     train_tagger(model, pcm, tags, TaggingConfig(args.steps, args.batch_size, args.lr, seed=args.seed),
                  on_step=lambda s, loss: print(json.dumps({"step": s, "loss": loss}), flush=True) if s % 50 == 0 else None)
     train_seconds = time.perf_counter() - t0
-    checkpoint = save_panns_checkpoint(model, args.out / "panns_tagging.pt")
-    result = {"config": args.config, "data": args.data, "steps": args.steps, "batch_size": args.batch_size,
+    checkpoint = save_tagging_checkpoint(model, args.out / model.family.checkpoint_name)
+    result = {"model": args.model, "config": args.config, "data": args.data, "steps": args.steps, "batch_size": args.batch_size,
               "tags": names, "train_seconds": train_seconds, "data_seconds": data_seconds,
               "val": tagging_scores(model, val_pcm, val_tags), "checkpoint": str(checkpoint)}
     write_text_atomically(args.out / "result.json", json.dumps(result, indent=2))

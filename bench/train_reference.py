@@ -18,7 +18,7 @@ import torch
 
 from edgeav.checkpoints import load_checkpoint
 from edgeav.registry import get_model_entry
-from edgeav.train.audio_tagging import load_audio_trunk
+from edgeav.train.audio_tagging import audio_trunk, load_audio_trunk
 from edgeav.train.evaluate import evaluate
 from edgeav.train.objectives import get_objective
 from edgeav.train.samples import FrameSamples
@@ -55,7 +55,7 @@ def main() -> None:
     if args.init is not None:
         load_checkpoint(model, args.init)
     if args.audio_weights is not None:  # after --init: the pretrained trunk replaces the one in --init
-        load_audio_trunk(model.audio, args.audio_weights)
+        load_audio_trunk(audio_trunk(model, entry.name), args.audio_weights)
     objective = get_objective(entry.name)
 
     def frames(split: str, shuffle: int | None = None) -> FrameSamples:

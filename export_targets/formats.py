@@ -111,14 +111,20 @@ def format_info(name: str) -> TargetInfo:
     return _BY_NAME[name]
 
 
-def resolve_targets(spec: str | list[str] | tuple[str, ...]) -> tuple[TargetInfo, ...]:
-    """Turn "android", "ios", "all", a format name or a comma list of them into formats, in order."""
+def resolve_targets(spec: str | list[str] | tuple[str, ...], precision: str | None = None) -> tuple[TargetInfo, ...]:
+    """Turn "android", "ios", "all", a format name or a comma list of them into formats, in order.
+
+    With ``precision``, a preset keeps only its formats that export it (``all`` at int8 is every format with
+    an int8 export: ONNX is left out); a format named explicitly is kept, for check_precision to refuse.
+    """
     names = spec.split(",") if isinstance(spec, str) else list(spec)
     out: list[TargetInfo] = []
     for raw in names:
         name = raw.strip().lower()
         for fmt in PRESETS.get(name, (name,)):
             info = format_info(fmt)
+            if name in PRESETS and precision is not None and precision not in info.precisions:
+                continue
             if info not in out:
                 out.append(info)
     if not out:

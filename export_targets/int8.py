@@ -20,8 +20,10 @@ from edgeav.registry import ModelEntry
 from export_targets.rewrites import REWRITES
 
 # The export rewrites a captured int8 graph needs on every backend: the graph is captured once and then
-# lowered to several formats, so the rewrite must suit them all (max pooling does; amax is not delegated).
-QUANTIZATION_REWRITES = ("adaptive_max_pool_to_max_pool",)
+# lowered to several formats, so the rewrite must suit them all (max pooling does; amax is not delegated;
+# the matmul deformable attention and mean-reduction norms are what both ExecuTorch and LiteRT delegate).
+QUANTIZATION_REWRITES = ("adaptive_max_pool_to_max_pool", "deformable_attention_to_matmul", "norm_to_mean_reduction",
+                         "untie_level_depthwise_conv")
 PTQ_REWRITES = ("fold_conv_batchnorm",)  # QAT folds BN itself (with batch statistics while training)
 
 

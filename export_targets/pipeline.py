@@ -94,7 +94,7 @@ def export_model(
     the artifact's task metric on the held-out split is gated against fp32.
     Raises an EdgeAVError subclass on any failure, leaving ``out_dir`` as it was.
     """
-    infos = resolve_targets(targets if isinstance(targets, str) else list(targets))
+    infos = resolve_targets(targets if isinstance(targets, str) else list(targets), precision)
     check_precision(precision, infos)
     check_installed(infos)
     if n_samples < 1:

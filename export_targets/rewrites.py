@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
+from edgeav.models.avesformer import SeparableConv, SeparableConvPerLevel
 from edgeav.models.deformable_attention import (
     MSDeformSelfAttention,
     MSDeformSelfAttentionMatmul,
@@ -124,6 +125,12 @@ def _deformable_attention_to_matmul(module: nn.Module) -> nn.Module | None:
     return MSDeformSelfAttentionMatmul(module) if isinstance(module, MSDeformSelfAttention) else None
 
 
+def _untie_level_depthwise_conv(module: nn.Module) -> nn.Module | None:
+    if isinstance(module, SeparableConv) and not isinstance(module, SeparableConvPerLevel):
+        return SeparableConvPerLevel(module)
+    return None
+
+
 def _is_linear_pool(pool: nn.AvgPool2d) -> bool:
     padding = pool.padding if isinstance(pool.padding, tuple) else (pool.padding,)
     return all(p == 0 for p in padding) and not pool.ceil_mode and pool.divisor_override is None
@@ -135,7 +142,7 @@ class Rewrite:
 
     name: str
     summary: str
-    targets: tuple[str, ...]
+    targets: tuple[str, ...]  # formats whose export applies it; "int8": the int8 capture (export_targets.int8)
     replace: Callable[[nn.Module], nn.Module | None]  # the replacement for one submodule, or None
 
     def apply(self, model: nn.Module) -> int:
@@ -205,6 +212,13 @@ REWRITES: tuple[Rewrite, ...] = (
         "is portable on ExecuTorch, ~77 non-delegated ops on LiteRT and rank-6 on Core ML (ONNX has GridSample)",
         targets=("executorch", "litert", "coreml"),
         replace=_deformable_attention_to_matmul,
+    ),
+    Rewrite(
+        name="untie_level_depthwise_conv",
+        summary="AVESFormer's SepConv depthwise weight, shared by the three levels -> one copy per level; a "
+        "quantized depthwise weight feeding several convolutions fails XNNPACK's compile (invalid parameter)",
+        targets=("int8",),
+        replace=_untie_level_depthwise_conv,
     ),
     Rewrite(
         name="norm_to_mean_reduction",

@@ -73,7 +73,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Validate every option before anything heavy is imported or built.
-    targets = resolve_targets(args.target)
+    targets = resolve_targets(args.target, args.precision)
     check_precision(args.precision, targets)
     if args.samples < 1:
         raise UsageError(f"--samples must be at least 1 (got {args.samples})")

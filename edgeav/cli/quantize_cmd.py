@@ -92,10 +92,19 @@ def run(args: argparse.Namespace) -> int:
                         distill=DistillConfig(feature_weight=args.feature_weight), seed=args.seed)
         data = WithoutLabels(train) if args.label_free else train
         console.print(f"QAT: {args.steps} steps, {'label-free distillation' if args.label_free else 'distillation + task loss'}")
-        run_qat(sim, model, data, cfg, args.out, names, objective,
-                on_step=lambda s, r: console.print(f"  step {s.step}: loss {r['loss']:.4f}") if s.step % 25 == 0 else None)
+        last_step: dict[str, float] = {}
+
+        def on_step(state, row: dict[str, float]) -> None:
+            last_step.clear()
+            last_step.update(row)
+            if state.step % 25 == 0:
+                console.print(f"  step {state.step}: loss {row['loss']:.4f}")
+
+        run_qat(sim, model, data, cfg, args.out, names, objective, on_step=on_step)
         record["qat"] = qat_record(cfg)
         record["qat"]["seconds"] = round(sim.qat_seconds, 1)
+        # The loss terms of the last step: which ones there are shows what the fine-tuning optimised.
+        record["qat"]["last_step"] = {k: round(float(v), 6) for k, v in last_step.items()}
     record["bn_frozen"], record["observers_frozen"] = sim.bn_frozen, True
     sim.freeze_observers()
     fp32, int8 = evaluate(model, objective, test), evaluate(sim.convert(), objective, test)

@@ -20,9 +20,8 @@ from rich.table import Table
 
 from edgeav.checkpoints import load_checkpoint
 from edgeav.errors import UsageError
-from edgeav.models.panns_mobilenetv2 import PannsMobileNetV2
 from edgeav.registry import get_model_entry
-from edgeav.train.audio_tagging import load_audio_trunk
+from edgeav.train.audio_tagging import audio_trunk, load_audio_trunk
 from edgeav.train.evaluate import evaluate, evaluate_artifact
 from edgeav.train.objectives import get_objective
 from edgeav.train.samples import FrameSamples
@@ -84,9 +83,7 @@ def _build(args: argparse.Namespace, train_audio: bool = False):
     if args.checkpoint is not None:
         load_checkpoint(model, args.checkpoint)
     if audio_weights is not None:
-        if not isinstance(getattr(model, "audio", None), PannsMobileNetV2):
-            raise UsageError(f"--audio-weights loads a PANNs MobileNetV2 trunk; {entry.name} has none")
-        load_audio_trunk(model.audio, audio_weights)
+        load_audio_trunk(audio_trunk(model, entry.name), audio_weights)
     return entry, cfg, model
 
 

@@ -36,6 +36,8 @@ exports with masking ops that XNNPACK leaves on portable kernels (shared/design/
 """
 from __future__ import annotations
 
+import copy
+
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -201,16 +203,38 @@ class SeparableConv(nn.Module):
     """ConvFormer's SepConv on multi-scale tokens: pointwise expand, GELU, depthwise k×k on each level's
     map (weights shared across levels), pointwise project."""
 
-    def __init__(self, dim: int, expansion: int, kernel: int) -> None:
+    def __init__(self, dim: int, expansion: int, kernel: int, levels: int) -> None:
         super().__init__()
         hidden = dim * expansion
+        self.levels = levels
         self.pwconv1 = nn.Linear(dim, hidden)
         self.dwconv = nn.Conv2d(hidden, hidden, kernel, padding=kernel // 2, groups=hidden)
         self.pwconv2 = nn.Linear(hidden, dim)
 
+    def level_convs(self) -> list[nn.Module]:
+        return [self.dwconv] * self.levels
+
     def forward(self, tokens: torch.Tensor, level_shapes: LevelShapes) -> torch.Tensor:
         maps = tokens_to_maps(F.gelu(self.pwconv1(tokens)), level_shapes)
-        return self.pwconv2(maps_to_tokens([self.dwconv(m) for m in maps]))
+        return self.pwconv2(maps_to_tokens([conv(m) for conv, m in zip(self.level_convs(), maps)]))
+
+
+class SeparableConvPerLevel(SeparableConv):
+    """:class:`SeparableConv` with its depthwise weights copied once per level (same values, same outputs).
+
+    For int8 on XNNPACK: one quantized depthwise weight feeding several convolutions fails to compile
+    (``Failed to create depthwise convolution node … xnn_status_invalid_parameter`` at load time), while the
+    same convolutions with their own weights compile. Costs (levels − 1) × hidden × k² parameters.
+    """
+
+    def __init__(self, shared: SeparableConv) -> None:
+        nn.Module.__init__(self)
+        self.levels = shared.levels
+        self.pwconv1, self.pwconv2 = shared.pwconv1, shared.pwconv2
+        self.dwconvs = nn.ModuleList(copy.deepcopy(shared.dwconv) for _ in range(shared.levels))
+
+    def level_convs(self) -> list[nn.Module]:
+        return list(self.dwconvs)
 
 
 class ConvStage(nn.Module):
@@ -218,7 +242,7 @@ class ConvStage(nn.Module):
 
     def __init__(self, cfg: AVESFormerConfig, level_shapes: LevelShapes) -> None:
         super().__init__()
-        self.conv = SeparableConv(cfg.dim, cfg.conv_expansion, cfg.conv_kernel)
+        self.conv = SeparableConv(cfg.dim, cfg.conv_expansion, cfg.conv_kernel, len(level_shapes))
         self.norm = nn.LayerNorm(cfg.dim)
         self.ffn = FeedForward(cfg.dim, cfg.ffn_dim, cfg.dropout)
         self.dropout = nn.Dropout(cfg.dropout)

@@ -1,17 +1,22 @@
-"""Audio-tagging pretraining of the PANNs MobileNetV2 trunk on built-in data: edgeav's stand-in for AudioSet.
+"""Audio-tagging pretraining of an audio trunk on built-in data: edgeav's stand-in for AudioSet.
 
-LightAVSeg uses a PANNs trunk pretrained on AudioSet tagging and keeps it frozen. Those weights cannot be
-downloaded here, so the same trunk is pretrained the same way (multi-label tagging with BCE, a linear
-classifier ``fc_audioset`` on the 1024-d ``fc1`` embedding) on the seconds of synthetic scenes, whose
-labels are the categories sounding in each second. The result is saved in the PANNs checkpoint layout
-(``{"model": {"bn0.*", "features.*", "fc1.*", "fc_audioset.*"}}``), so it loads through the same code
-path as the real ``MobileNetV2_mAP=0.383.pth`` (:func:`load_audio_trunk`).
+Both mission models take a trunk pretrained on AudioSet and keep it frozen: LightAVSeg the PANNs
+MobileNetV2 (tagging), AVESFormer VGGish (trained on YouTube-8M-like tags). Those weights cannot be
+downloaded here, so the same trunk is pretrained by multi-label tagging with BCE (a linear classifier on its
+embedding) on the seconds of synthetic scenes, whose labels are the categories sounding in each second.
+The result is saved in the trunk's upstream checkpoint layout, so it loads through the same code path as the
+released file (:func:`load_audio_trunk`):
+
+- PANNs: ``{"model": {"bn0.*", "features.*", "fc1.*", "fc_audioset.*"}}`` as ``MobileNetV2_mAP=0.383.pth``;
+- VGGish: a plain ``{"features.*", "embeddings.*"}`` state dict as torchvggish's ``vggish-10086976.pth``
+  (plus the tagging head, which the upstream key map drops).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -19,28 +24,68 @@ from torch import nn
 
 from edgeav.audio import LogMelConfig, LogMelFrontEnd
 from edgeav.checkpoints import load_checkpoint, save_atomically
-from edgeav.errors import DataError
+from edgeav.errors import DataError, UsageError
 from edgeav.models.panns_mobilenetv2 import (
     PannsMobileNetV2,
     PannsMobileNetV2Config,
     panns_state_dict_from_upstream,
 )
+from edgeav.models.vggish import VGGish, VGGishConfig, vggish_state_dict_from_upstream
+
+
+@dataclass(frozen=True)
+class AudioTrunkFamily:
+    """One pretrainable audio trunk: its module, its upstream checkpoint layout both ways."""
+
+    name: str
+    trunk: type[nn.Module]
+    checkpoint_name: str  # what bench/pretrain_audio.py writes
+    to_upstream: Callable[[dict[str, torch.Tensor]], Any]  # a state dict → the upstream file's object
+    from_upstream: Callable[[Mapping[str, torch.Tensor]], dict[str, torch.Tensor]]
+
+
+# Keyed by the trunk's config type, which is what a model config carries as ``audio``.
+AUDIO_TRUNKS: dict[type, AudioTrunkFamily] = {
+    PannsMobileNetV2Config: AudioTrunkFamily("PANNs MobileNetV2", PannsMobileNetV2, "panns_tagging.pt",
+                                             lambda state: {"model": state}, panns_state_dict_from_upstream),
+    VGGishConfig: AudioTrunkFamily("VGGish", VGGish, "vggish_tagging.pt",
+                                   lambda state: state, vggish_state_dict_from_upstream),
+}
+
+
+def trunk_family(trunk_config: Any) -> AudioTrunkFamily:
+    family = AUDIO_TRUNKS.get(type(trunk_config))
+    if family is None:
+        raise UsageError(f"no audio-tagging pretraining for a {type(trunk_config).__name__} trunk "
+                         f"(known: {', '.join(f.name for f in AUDIO_TRUNKS.values())})")
+    return family
+
+
+def audio_trunk(model: nn.Module, model_name: str = "this model") -> nn.Module:
+    """The pretrainable audio trunk inside ``model`` (the first module of a known trunk type)."""
+    types = tuple(f.trunk for f in AUDIO_TRUNKS.values())
+    for module in model.modules():
+        if isinstance(module, types):
+            return module
+    raise UsageError(f"--audio-weights loads an audio trunk ({', '.join(f.name for f in AUDIO_TRUNKS.values())}); "
+                     f"{model_name} has none")
 
 
 class AudioTagger(nn.Module):
-    """Log-mel front end + PANNs MobileNetV2 trunk + linear tagging head (PANNs' ``fc_audioset``)."""
+    """Log-mel front end + audio trunk + linear tagging head (named after PANNs' ``fc_audioset``)."""
 
-    def __init__(self, trunk: PannsMobileNetV2Config, logmel: LogMelConfig, num_tags: int) -> None:
+    def __init__(self, trunk: Any, logmel: LogMelConfig, num_tags: int) -> None:
         super().__init__()
+        self.family = trunk_family(trunk)
         self.frontend = LogMelFrontEnd(logmel)
-        self.trunk = PannsMobileNetV2(trunk)
+        self.trunk = self.family.trunk(trunk)
         self.fc_audioset = nn.Linear(trunk.embedding_dim, num_tags)
 
     def forward(self, pcm: torch.Tensor) -> torch.Tensor:
         return self.fc_audioset(self.trunk(self.frontend(pcm)))
 
-    def panns_state_dict(self) -> dict[str, torch.Tensor]:
-        """The weights in the upstream PANNs key layout (trunk keys at top level, plus ``fc_audioset``)."""
+    def upstream_state_dict(self) -> dict[str, torch.Tensor]:
+        """The weights in the upstream key layout (trunk keys at top level, plus ``fc_audioset``)."""
         state = dict(self.trunk.state_dict())
         state.update({f"fc_audioset.{k}": v for k, v in self.fc_audioset.state_dict().items()})
         return state
@@ -112,12 +157,15 @@ def tagging_scores(model: AudioTagger, pcm: torch.Tensor, tags: torch.Tensor, ba
     return {"map": sum(aps) / max(len(aps), 1), "exact_match": float(exact), "seconds": float(len(pcm))}
 
 
-def save_panns_checkpoint(model: AudioTagger, path: Path) -> Path:
-    """The trunk and tagging head as a PANNs checkpoint (``{"model": state_dict}``), written atomically."""
-    return save_atomically({"model": model.panns_state_dict()}, path)
+def save_tagging_checkpoint(model: AudioTagger, path: Path) -> Path:
+    """The trunk and tagging head in the trunk's upstream checkpoint layout, written atomically."""
+    return save_atomically(model.family.to_upstream(model.upstream_state_dict()), path)
 
 
-def load_audio_trunk(trunk: PannsMobileNetV2, path: str | Path) -> None:
-    """Load a PANNs-layout checkpoint (upstream AudioSet weights, or :func:`save_panns_checkpoint`'s) into
-    ``trunk``, strictly, with the one-line errors of :func:`edgeav.checkpoints.load_checkpoint`."""
-    load_checkpoint(trunk, path, transform=panns_state_dict_from_upstream)
+def load_audio_trunk(trunk: nn.Module, path: str | Path) -> None:
+    """Load an upstream-layout checkpoint (the released AudioSet weights, or :func:`save_tagging_checkpoint`'s)
+    into ``trunk``, strictly, with the one-line errors of :func:`edgeav.checkpoints.load_checkpoint`."""
+    family = next((f for f in AUDIO_TRUNKS.values() if isinstance(trunk, f.trunk)), None)
+    if family is None:
+        raise UsageError(f"no upstream audio checkpoint layout for a {type(trunk).__name__}")
+    load_checkpoint(trunk, path, transform=family.from_upstream)

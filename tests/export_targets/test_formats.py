@@ -37,7 +37,14 @@ def test_int8_on_a_format_without_int8_names_the_formats_that_have_it() -> None:
     check_precision("int8", resolve_targets("android"))  # .pte and .tflite both write int8
     with pytest.raises(UsageError, match=r"onnx has no int8 export \(it writes fp32\); export int8 with --target "
                                          r"executorch,litert,coreml"):
-        check_precision("int8", resolve_targets("all"))
+        check_precision("int8", resolve_targets("all,onnx"))
+
+
+def test_a_preset_at_int8_is_every_format_of_it_that_has_int8() -> None:
+    assert [t.name for t in resolve_targets("all", "int8")] == ["executorch", "litert", "coreml"]
+    assert [t.name for t in resolve_targets("all", "fp32")] == ["executorch", "litert", "coreml", "onnx"]
+    with pytest.raises(UsageError, match="onnx has no int8"):  # named explicitly: refused, not dropped
+        check_precision("int8", resolve_targets("android,onnx", "int8"))
 
 
 def test_unknown_precision_names_the_choices() -> None:

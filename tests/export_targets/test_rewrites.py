@@ -1,6 +1,8 @@
 """Each rewrite equals what it replaces, touches only a copy, and applies only to its targets."""
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from torch import nn
@@ -63,6 +65,7 @@ def test_registry_lists_names_and_targets() -> None:
         "fold_conv_batchnorm",
         "adaptive_max_pool_to_amax",
         "deformable_attention_to_matmul",
+        "untie_level_depthwise_conv",
         "norm_to_mean_reduction",
     ]
     assert {"gelu_tanh_on_xnnpack", "adaptive_max_pool_left"} <= {c.name for c in list_checks()}
@@ -151,3 +154,23 @@ def test_norm_to_mean_reduction_equals_layer_and_group_norm(norm, shape) -> None
 def test_norm_rewrite_is_for_the_xnnpack_targets_only() -> None:
     for target in ("coreml", "onnx"):
         assert rewrite_for_target(nn.Sequential(nn.GroupNorm(2, 4)), target)[1] == {}
+
+
+def test_int8_capture_unties_the_shared_depthwise_conv_without_changing_outputs() -> None:
+    # A quantized depthwise weight shared by three convolutions fails XNNPACK's compile; one copy per level.
+    from edgeav.models.avesformer import SeparableConvPerLevel
+    from edgeav.registry import get_model_entry
+    from export_targets.int8 import quantization_rewrite
+
+    entry = get_model_entry("avesformer-r18")
+    torch.manual_seed(0)
+    model = entry.build("small").eval()
+    sample = entry.samples(entry.config("small"), 1, 0)[0]
+    with torch.no_grad():
+        expected = model(*sample)
+        rewritten = quantization_rewrite("ptq")(copy.deepcopy(model))
+        conv = rewritten.head.stages[0].conv
+        assert isinstance(conv, SeparableConvPerLevel) and len(conv.dwconvs) == 3
+        assert len({c.weight.data_ptr() for c in conv.level_convs()}) == 3  # untied storage, equal values
+        torch.testing.assert_close(rewritten(*sample), expected, atol=1e-5, rtol=1e-4)
+    assert "untie_level_depthwise_conv" not in rewrite_for_target(model, "executorch")[1]  # fp32 shares fine

@@ -35,6 +35,7 @@ def qat_checkpoint(small_checkpoint, tmp_path_factory):
     assert code == 0
     record = json.loads((out / "quantize.json").read_text())
     assert record["qat"]["freeze_bn_step"] == 1 and record["scores"]["int8_simulated"]["frames"] == 4
+    assert {"distill", "task"} <= set(record["qat"]["last_step"])  # with masks: distillation + task loss
     return out / "quantized.pt"
 
 
@@ -65,3 +66,38 @@ def test_int8_export_without_weights_is_refused(capsys) -> None:
                  "--target", "executorch", "--out", "unused"])
     assert code == 2
     assert "untrained weights" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_ptq_export_calibrates_runs_and_scores_the_artifact(small_checkpoint, tmp_path) -> None:
+    # No --qat-checkpoint: the exporter calibrates PTQ on --data itself and gates the .pte it wrote.
+    out = tmp_path / "dist"
+    code = main(["export", "--model", "lightavseg", "--config", "small", "--checkpoint", str(small_checkpoint),
+                 "--precision", "int8", "--data", DATA, "--calibration-batches", "1", "--target", "executorch",
+                 "--eval-limit", "4", "--samples", "1", "--out", str(out)])
+    assert code == 0
+    (artifact,) = out.glob("*.pte")
+    manifest = json.loads((out / (artifact.name + ".json")).read_text())
+    assert manifest["quantization"]["method"] == "ptq"
+    assert manifest["quantization"]["calibration"]["samples"] == 8  # one batch of 8
+    assert manifest["accuracy"]["status"] == "passed" and manifest["accuracy"]["frames"] == 4
+    assert manifest["parity"]["status"] == "passed"
+
+
+@pytest.mark.slow
+def test_label_free_qat_trains_on_distillation_alone_and_exports(small_checkpoint, tmp_path) -> None:
+    q = tmp_path / "q"
+    code = main(["quantize", "--model", "lightavseg", "--config", "small", "--checkpoint", str(small_checkpoint),
+                 "--data", DATA, "--method", "qat", "--label-free", "--steps", "2", "--batch-size", "2",
+                 "--calibration-batches", "1", "--eval-limit", "4", "--out", str(q)])
+    assert code == 0
+    record = json.loads((q / "quantize.json").read_text())
+    assert record["qat"]["label_free"] is True and record["scores"]["int8_simulated"]["frames"] == 4
+    assert "distill" in record["qat"]["last_step"] and "task" not in record["qat"]["last_step"]  # no masks seen
+    out = tmp_path / "dist"
+    assert main(["export", "--model", "lightavseg", "--config", "small", "--checkpoint", str(small_checkpoint),
+                 "--precision", "int8", "--qat-checkpoint", str(q / "quantized.pt"), "--target", "litert",
+                 "--eval-limit", "4", "--samples", "1", "--out", str(out)]) == 0
+    (artifact,) = out.glob("*.tflite")
+    manifest = json.loads((out / (artifact.name + ".json")).read_text())
+    assert manifest["quantization"]["label_free"] is True and manifest["accuracy"]["status"] == "passed"

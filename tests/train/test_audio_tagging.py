@@ -3,15 +3,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 
 from edgeav.data.synthetic import SceneConfig, SyntheticAVScenes
+from edgeav.errors import UsageError
 from edgeav.models.lightavseg import LIGHTAVSEG_SMALL, LightAVSeg
+from edgeav.registry import get_model_entry
 from edgeav.train.audio_tagging import (
     AudioTagger,
     TaggingConfig,
+    audio_trunk,
     load_audio_trunk,
-    save_panns_checkpoint,
+    save_tagging_checkpoint,
     tagged_seconds,
     train_tagger,
 )
@@ -39,10 +43,32 @@ def test_pretrained_trunk_round_trips_through_the_panns_layout(tmp_path: Path) -
     tagger = AudioTagger(LIGHTAVSEG_SMALL.audio, LIGHTAVSEG_SMALL.logmel, len(clips.class_names))
     losses = train_tagger(tagger, pcm, tags, TaggingConfig(steps=8, batch_size=8, lr=3e-3))
     assert sum(losses[-3:]) / 3 < sum(losses[:3]) / 3
-    path = save_panns_checkpoint(tagger, tmp_path / "panns.pt")
+    path = save_tagging_checkpoint(tagger, tmp_path / "panns.pt")
     saved = torch.load(path, weights_only=True)["model"]
     assert {k.split(".")[0] for k in saved} == {"bn0", "features", "fc1", "fc_audioset"}
     model = LightAVSeg(LIGHTAVSEG_SMALL)
     load_audio_trunk(model.audio, path)
     for name, value in tagger.trunk.state_dict().items():
         assert torch.equal(model.audio.state_dict()[name], value), name
+
+
+def test_vggish_pretraining_round_trips_through_the_torchvggish_layout(tmp_path: Path) -> None:
+    clips = _clips()
+    pcm, tags = tagged_seconds(clips, clips.class_names)
+    torch.manual_seed(0)
+    cfg = get_model_entry("avesformer-r18").config("small")
+    tagger = AudioTagger(cfg.audio, cfg.logmel, len(clips.class_names))
+    losses = train_tagger(tagger, pcm, tags, TaggingConfig(steps=8, batch_size=8, lr=3e-3))
+    assert sum(losses[-3:]) / 3 < sum(losses[:3]) / 3
+    path = save_tagging_checkpoint(tagger, tmp_path / tagger.family.checkpoint_name)
+    saved = torch.load(path, weights_only=True)
+    assert {k.split(".")[0] for k in saved} == {"features", "embeddings", "fc_audioset"}  # torchvggish + head
+    model = get_model_entry("avesformer-r18").build("small")
+    load_audio_trunk(audio_trunk(model), path)
+    for name, value in tagger.trunk.state_dict().items():
+        assert torch.equal(model.vggish.state_dict()[name], value), name
+
+
+def test_audio_weights_on_a_model_without_a_trunk_is_one_line() -> None:
+    with pytest.raises(UsageError, match="has none"):
+        audio_trunk(torch.nn.Linear(2, 2), "linear")
