@@ -59,6 +59,9 @@ def main() -> None:
     p.add_argument("--data", default="synthetic-ms3")
     p.add_argument("--qat-steps", type=int, default=300)
     p.add_argument("--qat-lr", type=float, default=2e-5)
+    p.add_argument("--freeze-bn-at", type=float, default=QATConfig.freeze_bn_at,
+                   help="fraction of the QAT steps after which BatchNorm uses its running statistics (0: from the start)")
+    p.add_argument("--freeze-observers-at", type=float, default=QATConfig.freeze_observers_at)
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--calibration-batches", type=int, default=16)
     p.add_argument("--eval-limit", type=int, default=0, help="held-out frames scored (0: all)")
@@ -121,7 +124,8 @@ def main() -> None:
         log(tag)
         sim = prepare(model, example, "qat", rewrite=quantization_rewrite("qat"))
         calibrate(sim, calib())
-        cfg = QATConfig(steps=args.qat_steps, batch_size=args.batch_size, lr=args.qat_lr, label_free=label_free)
+        cfg = QATConfig(steps=args.qat_steps, batch_size=args.batch_size, lr=args.qat_lr, label_free=label_free,
+                        freeze_bn_at=args.freeze_bn_at, freeze_observers_at=args.freeze_observers_at)
         run_qat(sim, model, WithoutLabels(train) if label_free else train, cfg, args.out / tag, names, objective,
                 on_step=lambda s, r: log(f"  {tag} step {s.step} loss {r['loss']:.4f}") if s.step % 25 == 0 else None)
         sim.freeze_observers()

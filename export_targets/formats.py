@@ -121,12 +121,11 @@ def resolve_targets(spec: str | list[str] | tuple[str, ...], precision: str | No
     out: list[TargetInfo] = []
     for raw in names:
         name = raw.strip().lower()
-        for fmt in PRESETS.get(name, (name,)):
-            info = format_info(fmt)
-            if name in PRESETS and precision is not None and precision not in info.precisions:
-                continue
-            if info not in out:
-                out.append(info)
+        formats = [format_info(fmt) for fmt in PRESETS.get(name, (name,))]
+        able = [f for f in formats if precision in f.precisions]
+        if name in PRESETS and able:  # none able (or an unknown precision): check_precision says why
+            formats = able
+        out += [f for f in formats if f not in out]
     if not out:
         raise UsageError(_unknown_target(str(spec)))
     return tuple(out)

@@ -27,9 +27,13 @@ QUANTIZATION_REWRITES = ("adaptive_max_pool_to_max_pool", "deformable_attention_
 PTQ_REWRITES = ("fold_conv_batchnorm",)  # QAT folds BN itself (with batch statistics while training)
 
 
+def quantization_rewrite_names(method: str) -> tuple[str, ...]:
+    return QUANTIZATION_REWRITES + (PTQ_REWRITES if method == "ptq" else ())
+
+
 def quantization_rewrite(method: str):
     """The model rewrite `quantize.prepare` applies before capture, for ``method`` (ptq / qat)."""
-    names = QUANTIZATION_REWRITES + (PTQ_REWRITES if method == "ptq" else ())
+    names = quantization_rewrite_names(method)
     chosen = [r for r in REWRITES if r.name in names]
 
     def rewrite(model: nn.Module) -> nn.Module:
@@ -86,7 +90,8 @@ class Int8Plan:
         return self._converted[fold]
 
     def manifest_record(self, fmt: str) -> dict[str, Any]:
-        return {"scheme": self.recipe(fmt).describe(), **self.record}
+        return {"scheme": self.recipe(fmt).describe(), **self.record,
+                "rewrites": list(quantization_rewrite_names(self.record["method"]))}
 
     def gate(self, fmt: str, scores: dict[str, Any] | None, reason: str = "") -> dict[str, Any]:
         """The accuracy record for ``fmt`` and, unless forced, an ExportError when the drop is too large."""

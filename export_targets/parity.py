@@ -18,16 +18,11 @@ from export_targets.base import to_numpy, to_tensor
 # kernels and rounding), so the floor is well above what int8 vs fp32 would give.
 MIN_SQNR_DB: dict[str, float] = {"fp32": 40.0, "fp16": 30.0, "int8": 25.0, "w8a16": 25.0}
 # An int8 kernel and PyTorch's Q/DQ simulation round differently (requantisation, table-driven activations):
-# one step flipped early moves every later tensor by about a quantisation step, so how far an artifact may sit
-# from its own quantized graph grows with that graph's own distance from fp32. Measured on the small config
-# after a short QAT: graph vs fp32 10–16 dB, .pte and .tflite vs graph 21–29 dB, both kernels alike.
-# The artifact must be at least this much closer to its graph than the graph is to fp32.
-QUANTIZED_MARGIN_DB = 6.0
-
-
-def quantized_floor(precision: str, quantization_sqnr_db: float) -> float:
-    """The SQNR an artifact needs against its quantized graph, given that graph's SQNR against fp32."""
-    return min(MIN_SQNR_DB[precision], quantization_sqnr_db + QUANTIZED_MARGIN_DB)
+# one step flipped early moves every later tensor by about a quantisation step, so a correct artifact can sit
+# below the floor against its own graph (measured: small config 21–29 dB, paper-size LightAVSeg 23.8 dB
+# (.pte) and 22.7 dB (.tflite), both runtimes alike). Such an artifact still passes when it is about as
+# close to the fp32 model as its graph is: its error against fp32 at most twice the graph's in amplitude.
+QUANTIZED_ALLOWANCE_DB = 6.0
 
 
 @dataclass(frozen=True)
@@ -40,8 +35,9 @@ class ParityReport:
     sqnr_db: float | None = None  # math.inf when bit-exact
     min_sqnr_db: float | None = None
     reason: str = ""
-    # Quantized artifacts: their reference graph's own SQNR against the fp32 model.
+    # Quantized artifacts: their reference graph's SQNR against the fp32 model, and the artifact's own.
     quantization_sqnr_db: float | None = None
+    fp32_sqnr_db: float | None = None
 
     @classmethod
     def skipped(cls, reason: str) -> ParityReport:
@@ -56,7 +52,8 @@ class ParityReport:
             "sqnr_db": "inf" if sqnr is not None and math.isinf(sqnr) else sqnr,
             "min_sqnr_db": self.min_sqnr_db,
             "reason": self.reason,
-            **({} if self.quantization_sqnr_db is None else {"quantization_sqnr_db": self.quantization_sqnr_db}),
+            **({} if self.quantization_sqnr_db is None else {"quantization_sqnr_db": self.quantization_sqnr_db,
+                                                              "fp32_sqnr_db": self.fp32_sqnr_db}),
         }
 
     def summary(self) -> str:
@@ -98,7 +95,7 @@ def sqnr_db(reference: np.ndarray, actual: np.ndarray) -> float:
 
 def sqnr_over_samples(reference: Sequence[Sequence[np.ndarray]], actual: Sequence[Sequence[np.ndarray]]) -> float:
     """SQNR over every output element of every sample (the measure parity reports)."""
-    flat = lambda outs: np.concatenate([o.reshape(-1) for sample in outs for o in sample])  # noqa: E731
+    flat = lambda outs: np.concatenate([o.reshape(-1) for sample in outs for o in sample])
     return sqnr_db(flat(reference), flat(actual))
 
 
@@ -109,12 +106,13 @@ def measure_parity(
     *,
     artifact: str,
     precision: str,
-    quantization_sqnr_db: float | None = None,
+    fp32_reference: Sequence[Sequence[np.ndarray]] | None = None,
 ) -> ParityReport:
     """Run ``run`` on each sample, compare with ``reference``; ParityError below the precision's SQNR floor.
 
-    For a quantized artifact, ``reference`` is its quantized graph in PyTorch and ``quantization_sqnr_db``
-    that graph's SQNR against fp32, which sets the floor (:func:`quantized_floor`).
+    For a quantized artifact, ``reference`` is its quantized graph in PyTorch and ``fp32_reference`` the
+    fp32 model's outputs: below the floor against its graph, the artifact still passes if its SQNR against
+    fp32 is within QUANTIZED_ALLOWANCE_DB of the graph's.
     """
     refs: list[np.ndarray] = []
     acts: list[np.ndarray] = []
@@ -140,11 +138,15 @@ def measure_parity(
     max_abs = float(np.max(np.abs(ref_all.astype(np.float64) - act_all.astype(np.float64))))
     sqnr = sqnr_db(ref_all, act_all)
     floor = MIN_SQNR_DB.get(precision, MIN_SQNR_DB["fp32"])
-    if quantization_sqnr_db is not None:
-        floor = quantized_floor(precision, quantization_sqnr_db)
-    if sqnr < floor:
-        against = "" if quantization_sqnr_db is None else (
-            f" against its quantized graph, which is {quantization_sqnr_db:.1f} dB from fp32")
+    quantization_sqnr = fp32_sqnr = None
+    if fp32_reference is not None:
+        quantization_sqnr = sqnr_over_samples(fp32_reference, reference)
+        fp32_sqnr = sqnr_db(np.concatenate([r.reshape(-1) for s in fp32_reference for r in s]), act_all)
+    close_to_fp32 = fp32_sqnr is not None and fp32_sqnr >= quantization_sqnr - QUANTIZED_ALLOWANCE_DB
+    if sqnr < floor and not close_to_fp32:
+        against = "" if fp32_sqnr is None else (
+            f" against its quantized graph, and {fp32_sqnr:.1f} dB against fp32 where the graph has "
+            f"{quantization_sqnr:.1f} dB (allowed: {QUANTIZED_ALLOWANCE_DB:g} dB less)")
         raise ParityError(
             f"{artifact}: SQNR {sqnr:.1f} dB < {floor:.3g} dB required for {precision}{against} (max abs error "
             f"{max_abs:.3g} over {len(samples)} samples); try: look for an op the "
@@ -153,5 +155,5 @@ def measure_parity(
         )
     return ParityReport(
         status="passed", samples=len(samples), max_abs_error=max_abs, sqnr_db=sqnr, min_sqnr_db=floor,
-        quantization_sqnr_db=quantization_sqnr_db,
+        quantization_sqnr_db=quantization_sqnr, fp32_sqnr_db=fp32_sqnr,
     )

@@ -42,7 +42,7 @@ from export_targets.formats import (
 )
 from export_targets.int8 import Int8Plan, score_artifact
 from export_targets.manifest import build_manifest, manifest_path, write_manifest
-from export_targets.parity import ParityReport, eager_outputs, measure_parity, sqnr_over_samples
+from export_targets.parity import ParityReport, eager_outputs, measure_parity
 from export_targets.rewrites import hint_for, rewrite_for_target
 from export_targets.staging import Staging
 
@@ -274,7 +274,7 @@ class _Job:
         parity = measure_parity(
             runner.run, self.samples, reference,
             artifact=f"{info.name} artifact {dest.name}", precision=artifact_precision,
-            quantization_sqnr_db=None if reference is self.reference else sqnr_over_samples(self.reference, reference),
+            fp32_reference=None if reference is self.reference else self.reference,
         )
         return structure, parity
 

@@ -163,6 +163,9 @@ def run_qat(
     """
     if cfg.steps < 1:
         raise UsageError(f"--steps must be at least 1 for QAT (got {cfg.steps})")
+    for flag, fraction in (("--freeze-bn-at", cfg.freeze_bn_at), ("--freeze-observers-at", cfg.freeze_observers_at)):
+        if not 0.0 <= fraction <= 1.0:
+            raise UsageError(f"{flag} is a fraction of the QAT steps between 0 and 1 (got {fraction:g})")
     objective = distillation_objective(teacher, input_names, cfg.distill, None if cfg.label_free else task)
     train_cfg = TrainConfig(
         steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=cfg.weight_decay,

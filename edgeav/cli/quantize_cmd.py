@@ -37,6 +37,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--lr", type=float, default=2e-5, help="QAT learning rate (AdamW, linear decay)")
     p.add_argument("--label-free", action="store_true", help="QAT without masks: distillation from the fp32 model only")
+    p.add_argument("--freeze-bn-at", type=float, default=0.5,
+                   help="fraction of QAT steps after which BatchNorm uses running statistics (default 0.5; 0: from the start)")
+    p.add_argument("--freeze-observers-at", type=float, default=0.75,
+                   help="fraction of QAT steps after which quantization ranges are fixed (default 0.75)")
     p.add_argument("--feature-weight", type=float, default=0.0, help="weight of decoder-feature distillation (default 0)")
     p.add_argument("--keep-fp32", action="append", default=[], metavar="PATTERN", help="leave modules matching this glob float")
     p.add_argument("--calibration-batches", type=int, default=16)
@@ -89,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
               "calibration": {"data": args.data, "split": "train", "samples": seen, "seed": args.seed}}
     if args.method == "qat":
         cfg = QATConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, label_free=args.label_free,
+                        freeze_bn_at=args.freeze_bn_at, freeze_observers_at=args.freeze_observers_at,
                         distill=DistillConfig(feature_weight=args.feature_weight), seed=args.seed)
         data = WithoutLabels(train) if args.label_free else train
         console.print(f"QAT: {args.steps} steps, {'label-free distillation' if args.label_free else 'distillation + task loss'}")
