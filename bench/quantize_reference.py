@@ -58,7 +58,7 @@ def main() -> None:
     p.add_argument("--checkpoint", type=Path, required=True)
     p.add_argument("--data", default="synthetic-ms3")
     p.add_argument("--qat-steps", type=int, default=300)
-    p.add_argument("--qat-lr", type=float, default=2e-5)
+    p.add_argument("--qat-lr", type=float, default=QATConfig.lr)
     p.add_argument("--freeze-bn-at", type=float, default=QATConfig.freeze_bn_at,
                    help="fraction of the QAT steps after which BatchNorm uses its running statistics (0: from the start)")
     p.add_argument("--freeze-observers-at", type=float, default=QATConfig.freeze_observers_at)

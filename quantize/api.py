@@ -45,10 +45,12 @@ class QATConfig:
 
     steps: int = 300
     batch_size: int = 8
-    lr: float = 2e-5
+    lr: float = 1e-5
     weight_decay: float = 0.0
     grad_clip: float = 1.0
-    freeze_bn_at: float = 0.5
+    # BatchNorm on its running statistics from the first step: fine-tuning a converged model on batches of 8
+    # otherwise drifts them (paper-size LightAVSeg: frozen at 0 with lr 1e-5 47.10 mIoU, at 0.5 with 2e-5 46.12).
+    freeze_bn_at: float = 0.0
     freeze_observers_at: float = 0.75
     label_free: bool = False
     distill: DistillConfig = field(default_factory=DistillConfig)

@@ -35,10 +35,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--method", choices=("ptq", "qat"), default="qat")
     p.add_argument("--steps", type=int, default=300, help="QAT steps (default 300)")
     p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--lr", type=float, default=2e-5, help="QAT learning rate (AdamW, linear decay)")
+    p.add_argument("--lr", type=float, default=1e-5, help="QAT learning rate (AdamW, linear decay; default 1e-5)")
     p.add_argument("--label-free", action="store_true", help="QAT without masks: distillation from the fp32 model only")
-    p.add_argument("--freeze-bn-at", type=float, default=0.5,
-                   help="fraction of QAT steps after which BatchNorm uses running statistics (default 0.5; 0: from the start)")
+    p.add_argument("--freeze-bn-at", type=float, default=0.0,
+                   help="fraction of QAT steps after which BatchNorm uses running statistics (default 0: from the start)")
     p.add_argument("--freeze-observers-at", type=float, default=0.75,
                    help="fraction of QAT steps after which quantization ranges are fixed (default 0.75)")
     p.add_argument("--feature-weight", type=float, default=0.0, help="weight of decoder-feature distillation (default 0)")
