@@ -37,7 +37,6 @@ exports with masking ops that XNNPACK leaves on portable kernels (shared/design/
 from __future__ import annotations
 
 import copy
-
 from dataclasses import dataclass
 from itertools import pairwise
 

@@ -8,7 +8,13 @@ from torch import nn
 from edgeav.errors import CheckpointError, UsageError
 from export_targets.formats import check_precision, resolve_targets
 from quantize.checkpoint import read_record
-from quantize.distill import DistillConfig, WithoutLabels, distillation_objective, has_labels, output_distillation
+from quantize.distill import (
+    DistillConfig,
+    WithoutLabels,
+    distillation_objective,
+    has_labels,
+    output_distillation,
+)
 from quantize.recipes import RECIPES, always_float_modules, match_modules, outermost
 
 
