@@ -61,11 +61,14 @@ def trunk_family(trunk_config: Any) -> AudioTrunkFamily:
     return family
 
 
+def _family_of_module(module: nn.Module) -> AudioTrunkFamily | None:
+    return next((f for f in AUDIO_TRUNKS.values() if isinstance(module, f.trunk)), None)
+
+
 def audio_trunk(model: nn.Module, model_name: str = "this model") -> nn.Module:
     """The pretrainable audio trunk inside ``model`` (the first module of a known trunk type)."""
-    types = tuple(f.trunk for f in AUDIO_TRUNKS.values())
     for module in model.modules():
-        if isinstance(module, types):
+        if _family_of_module(module) is not None:
             return module
     raise UsageError(f"--audio-weights loads an audio trunk ({', '.join(f.name for f in AUDIO_TRUNKS.values())}); "
                      f"{model_name} has none")
@@ -165,7 +168,7 @@ def save_tagging_checkpoint(model: AudioTagger, path: Path) -> Path:
 def load_audio_trunk(trunk: nn.Module, path: str | Path) -> None:
     """Load an upstream-layout checkpoint (the released AudioSet weights, or :func:`save_tagging_checkpoint`'s)
     into ``trunk``, strictly, with the one-line errors of :func:`edgeav.checkpoints.load_checkpoint`."""
-    family = next((f for f in AUDIO_TRUNKS.values() if isinstance(trunk, f.trunk)), None)
+    family = _family_of_module(trunk)
     if family is None:
         raise UsageError(f"no upstream audio checkpoint layout for a {type(trunk).__name__}")
     load_checkpoint(trunk, path, transform=family.from_upstream)
