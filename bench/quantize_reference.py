@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from bench.stats import Stats, timed_runs
 from edgeav.checkpoints import load_checkpoint
 from edgeav.errors import EdgeAVError
 from edgeav.registry import get_model_entry
@@ -28,27 +28,13 @@ from edgeav.train.samples import FrameSamples
 from export_targets.int8 import Int8Options, plan_int8, quantization_rewrite
 from export_targets.pipeline import export_model
 from export_targets.runners import open_runner
-from quantize.api import (
-    QATConfig,
-    calibrate,
-    input_batches,
-    prepare,
-    qat_record,
-    run_qat,
-)
+from quantize.api import QATConfig, QuantizeRequest, quantize_model
 from quantize.checkpoint import restore_quantized, save_quantized
-from quantize.distill import WithoutLabels
 
 
 def latency_ms(run, inputs, runs: int, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        run(inputs)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        run(inputs)
-        times.append(1000 * (time.perf_counter() - start))
-    return statistics.median(times)
+    """Median of the shared harness's timed runs (this table's rows are timed one after another)."""
+    return Stats.of(timed_runs(lambda: run(inputs), runs, warmup)).median
 
 
 def main() -> None:
@@ -92,8 +78,10 @@ def main() -> None:
     def save_rows() -> None:  # after every row, so a late failure keeps what was measured
         (args.out / "rows.partial.json").write_text(json.dumps(rows, indent=2))
 
-    def calib():
-        return input_batches(train, names, args.calibration_batches, args.batch_size)
+    def request(method: str, out_dir: Path, qat: QATConfig | None = None) -> QuantizeRequest:
+        return QuantizeRequest(method=method, train=train, input_names=names, objective=objective, out_dir=out_dir,
+                               qat=qat or QATConfig(), rewrite=quantization_rewrite(method),
+                               calibration_batches=args.calibration_batches, calibration_batch_size=args.batch_size)
 
     def eager_row(name: str, m: torch.nn.Module) -> None:
         s = evaluate(m, objective, test)
@@ -106,8 +94,7 @@ def main() -> None:
         eager_row("fp32 (PyTorch)", model)
 
     log("PTQ")
-    ptq = prepare(model, example, "ptq", rewrite=quantization_rewrite("ptq"))
-    seen = calibrate(ptq, calib())
+    ptq, _ = quantize_model(model, example, request("ptq", args.out / "ptq"))
     with torch.no_grad():
         eager_row("PTQ int8 (PyTorch Q/DQ)", ptq.convert())
 
@@ -122,17 +109,11 @@ def main() -> None:
                 eager_row(name, sim.convert())
             return path
         log(tag)
-        sim = prepare(model, example, "qat", rewrite=quantization_rewrite("qat"))
-        calibrate(sim, calib())
         cfg = QATConfig(steps=args.qat_steps, batch_size=args.batch_size, lr=args.qat_lr, label_free=label_free,
                         freeze_bn_at=args.freeze_bn_at, freeze_observers_at=args.freeze_observers_at)
-        run_qat(sim, model, WithoutLabels(train) if label_free else train, cfg, args.out / tag, names, objective,
-                on_step=lambda s, r: log(f"  {tag} step {s.step} loss {r['loss']:.4f}") if s.step % 25 == 0 else None)
-        sim.freeze_observers()
-        record = {"method": "qat", "model": entry.name, "config": args.config, "keep_fp32": [], "data": args.data,
-                  "label_free": label_free, "qat": {**qat_record(cfg), "seconds": sim.qat_seconds},
-                  "calibration": {"data": args.data, "split": "train", "samples": seen},
-                  "bn_frozen": sim.bn_frozen, "observers_frozen": True}
+        sim, done = quantize_model(model, example, request("qat", args.out / tag, cfg), on_step=lambda s, r: log(
+            f"  {tag} step {s.step} loss {r['loss']:.4f}") if s.step % 25 == 0 else None)
+        record = {"model": entry.name, "config": args.config, "data": args.data, **done}
         save_quantized(sim, record, path)
         with torch.no_grad():
             eager_row(name, sim.convert())

@@ -5,6 +5,9 @@
     run_qat(sim, teacher, train_set, QATConfig(steps=300), out_dir, input_names, task_objective)
     int8 = sim.convert()                          # int8.forward is what the exporters lower
 
+:func:`quantize_model` is that sequence in one call, returning the record `save_quantized` stores; the
+CLI (`edgeav quantize`) and the benchmark scripts both go through it.
+
 The captured graph uses the shared int8 scheme of :mod:`quantize.recipes`, so one result serves the
 ExecuTorch, LiteRT and Core ML A8W8 recipes (Core ML W8A16 quantizes the fine-tuned weights only).
 """
@@ -25,7 +28,7 @@ from edgeav.errors import UsageError
 from edgeav.train.objectives import Objective
 from edgeav.train.trainer import TrainConfig, Trainer, TrainState
 from quantize.capture import PREFIX, capture
-from quantize.distill import DistillConfig, distillation_objective
+from quantize.distill import DistillConfig, WithoutLabels, distillation_objective
 from quantize.recipes import (
     always_float_modules,
     build_quantizer,
@@ -198,3 +201,56 @@ def qat_record(cfg: QATConfig) -> dict[str, Any]:
     out["freeze_bn_step"] = cfg.step_of(cfg.freeze_bn_at)
     out["freeze_observers_step"] = cfg.step_of(cfg.freeze_observers_at)
     return out
+
+
+@dataclass
+class QuantizeRequest:
+    """One quantization of a trained model: what `edgeav quantize` and the int8 benchmark ask for."""
+
+    method: str  # "ptq" | "qat"
+    train: Dataset
+    input_names: Sequence[str]
+    objective: Objective
+    out_dir: Path
+    qat: QATConfig = field(default_factory=QATConfig)
+    keep_fp32: Sequence[str] = ()
+    rewrite: ModelRewrite | None = None
+    calibration_batches: int = 16
+    calibration_batch_size: int = 8
+    seed: int = 0
+
+
+def quantize_model(
+    model: nn.Module,
+    example_inputs: Sequence[torch.Tensor],
+    request: QuantizeRequest,
+    on_step: Callable[[TrainState, dict[str, float]], None] | None = None,
+) -> tuple[SimulatedQuantModel, dict[str, Any]]:
+    """prepare → calibrate → (QAT) → freeze observers; returns the model and what was done, as recorded.
+
+    The record holds the method, the modules kept float, the calibration sample count, and for QAT its
+    settings, duration and the loss terms of the last step (which terms there are shows what was optimised:
+    a label-free run has no task term). Callers add their own context (model name, data spec) before saving.
+    """
+    sim = prepare(model, example_inputs, request.method, request.keep_fp32, request.rewrite)
+    batches = input_batches(request.train, request.input_names, request.calibration_batches,
+                            request.calibration_batch_size, request.seed)
+    record: dict[str, Any] = {"method": request.method, "keep_fp32": list(request.keep_fp32),
+                              "kept_float": list(sim.kept_float),
+                              "calibration": {"split": "train", "samples": calibrate(sim, batches), "seed": request.seed}}
+    if request.method == "qat":
+        last_step: dict[str, float] = {}
+
+        def remember(state: TrainState, row: dict[str, float]) -> None:
+            last_step.clear()
+            last_step.update(row)
+            if on_step is not None:
+                on_step(state, row)
+
+        data = WithoutLabels(request.train) if request.qat.label_free else request.train
+        run_qat(sim, model, data, request.qat, request.out_dir, request.input_names, request.objective, on_step=remember)
+        record["qat"] = {**qat_record(request.qat), "seconds": round(sim.qat_seconds, 1),
+                         "last_step": {k: round(float(v), 6) for k, v in last_step.items()}}
+    sim.freeze_observers()
+    record["bn_frozen"], record["observers_frozen"] = sim.bn_frozen, True
+    return sim, record

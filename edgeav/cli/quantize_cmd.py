@@ -21,6 +21,7 @@ from edgeav.train.samples import FrameSamples
 from export_targets.formats import resolve_targets
 from export_targets.int8 import quantization_rewrite
 from export_targets.staging import write_text_atomically
+from quantize.api import QATConfig
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -33,14 +34,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--target", default="android", help="android, ios, executorch, litert, coreml (recorded; one scheme serves all)")
     p.add_argument("--data", required=True, help="dataset spec for calibration/fine-tuning (train) and scoring (test)")
     p.add_argument("--method", choices=("ptq", "qat"), default="qat")
-    p.add_argument("--steps", type=int, default=300, help="QAT steps (default 300)")
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--lr", type=float, default=1e-5, help="QAT learning rate (AdamW, linear decay; default 1e-5)")
+    p.add_argument("--steps", type=int, default=QATConfig.steps, help=f"QAT steps (default {QATConfig.steps})")
+    p.add_argument("--batch-size", type=int, default=QATConfig.batch_size)
+    p.add_argument("--lr", type=float, default=QATConfig.lr,
+                   help=f"QAT learning rate (AdamW, linear decay; default {QATConfig.lr:g})")
     p.add_argument("--label-free", action="store_true", help="QAT without masks: distillation from the fp32 model only")
-    p.add_argument("--freeze-bn-at", type=float, default=0.0,
-                   help="fraction of QAT steps after which BatchNorm uses running statistics (default 0: from the start)")
-    p.add_argument("--freeze-observers-at", type=float, default=0.75,
-                   help="fraction of QAT steps after which quantization ranges are fixed (default 0.75)")
+    p.add_argument("--freeze-bn-at", type=float, default=QATConfig.freeze_bn_at,
+                   help=f"fraction of QAT steps after which BatchNorm uses running statistics (default {QATConfig.freeze_bn_at:g})")
+    p.add_argument("--freeze-observers-at", type=float, default=QATConfig.freeze_observers_at,
+                   help=f"fraction of QAT steps after which quantization ranges are fixed (default {QATConfig.freeze_observers_at:g})")
     p.add_argument("--feature-weight", type=float, default=0.0, help="weight of decoder-feature distillation (default 0)")
     p.add_argument("--keep-fp32", action="append", default=[], metavar="PATTERN", help="leave modules matching this glob float")
     p.add_argument("--calibration-batches", type=int, default=16)
@@ -53,16 +55,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from quantize.api import (
-        QATConfig,
-        calibrate,
-        input_batches,
-        prepare,
-        qat_record,
-        run_qat,
-    )
+    from quantize.api import QuantizeRequest, quantize_model
     from quantize.checkpoint import save_quantized
-    from quantize.distill import DistillConfig, WithoutLabels
+    from quantize.distill import DistillConfig
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -83,35 +78,26 @@ def run(args: argparse.Namespace) -> int:
     if args.eval_limit:
         test = torch.utils.data.Subset(test, range(min(args.eval_limit, len(test))))
     objective = get_objective(entry.name)
+    qat = QATConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, label_free=args.label_free,
+                    freeze_bn_at=args.freeze_bn_at, freeze_observers_at=args.freeze_observers_at,
+                    distill=DistillConfig(feature_weight=args.feature_weight), seed=args.seed)
+    request = QuantizeRequest(method=args.method, train=train, input_names=names, objective=objective, out_dir=args.out,
+                              qat=qat, keep_fp32=args.keep_fp32, rewrite=quantization_rewrite(args.method),
+                              calibration_batches=args.calibration_batches, calibration_batch_size=args.batch_size,
+                              seed=args.seed)
 
     console.print(f"capturing {entry.name} [{config_name}] for {args.method.upper()} …")
-    sim = prepare(model, example, args.method, args.keep_fp32, quantization_rewrite(args.method))
-    seen = calibrate(sim, input_batches(train, names, args.calibration_batches, args.batch_size, args.seed))
-    record = {"method": args.method, "model": entry.name, "config": config_name, "target": args.target,
-              "keep_fp32": list(args.keep_fp32), "kept_float": list(sim.kept_float), "data": args.data,
-              "fp32_checkpoint": str(args.checkpoint),
-              "calibration": {"data": args.data, "split": "train", "samples": seen, "seed": args.seed}}
     if args.method == "qat":
-        cfg = QATConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, label_free=args.label_free,
-                        freeze_bn_at=args.freeze_bn_at, freeze_observers_at=args.freeze_observers_at,
-                        distill=DistillConfig(feature_weight=args.feature_weight), seed=args.seed)
-        data = WithoutLabels(train) if args.label_free else train
         console.print(f"QAT: {args.steps} steps, {'label-free distillation' if args.label_free else 'distillation + task loss'}")
-        last_step: dict[str, float] = {}
 
-        def on_step(state, row: dict[str, float]) -> None:
-            last_step.clear()
-            last_step.update(row)
-            if state.step % 25 == 0:
-                console.print(f"  step {state.step}: loss {row['loss']:.4f}")
+    def on_step(state, row: dict[str, float]) -> None:
+        if state.step % 25 == 0:
+            console.print(f"  step {state.step}: loss {row['loss']:.4f}")
 
-        run_qat(sim, model, data, cfg, args.out, names, objective, on_step=on_step)
-        record["qat"] = qat_record(cfg)
-        record["qat"]["seconds"] = round(sim.qat_seconds, 1)
-        # The loss terms of the last step: which ones there are shows what the fine-tuning optimised.
-        record["qat"]["last_step"] = {k: round(float(v), 6) for k, v in last_step.items()}
-    record["bn_frozen"], record["observers_frozen"] = sim.bn_frozen, True
-    sim.freeze_observers()
+    sim, done = quantize_model(model, example, request, on_step=on_step)
+    record = {"model": entry.name, "config": config_name, "target": args.target, "data": args.data,
+              "fp32_checkpoint": str(args.checkpoint), **done}
+    record["calibration"]["data"] = args.data
     fp32, int8 = evaluate(model, objective, test), evaluate(sim.convert(), objective, test)
     record["scores"] = {"fp32": fp32, "int8_simulated": int8}
     path = save_quantized(sim, record, args.out / "quantized.pt")
