@@ -32,6 +32,7 @@ def delegation_summary(graph_module: torch.fx.GraphModule) -> dict[str, Any]:
     """Count edge ops inside XNNPACK-lowered modules vs ops left for portable kernels."""
     delegated: Counter[str] = Counter()
     portable: Counter[str] = Counter()
+    portable_sources: dict[str, list[str]] = {}
     subgraphs = 0
     for node in graph_module.graph.nodes:
         if node.op == "get_attr" and str(node.target).startswith("lowered_module"):
@@ -42,6 +43,9 @@ def delegation_summary(graph_module: torch.fx.GraphModule) -> dict[str, Any]:
                     delegated[_op_name(inner.target)] += 1
         elif node.op == "call_function" and _op_name(node.target) not in _NOT_OPS:
             portable[_op_name(node.target)] += 1
+            sources = portable_sources.setdefault(_op_name(node.target), [])
+            if (where := node_source(node)) not in sources:
+                sources.append(where)
     return {
         "backend": "XnnpackBackend",
         "delegated_subgraphs": subgraphs,
@@ -49,7 +53,45 @@ def delegation_summary(graph_module: torch.fx.GraphModule) -> dict[str, Any]:
         "portable_ops": sum(portable.values()),
         "delegated": dict(sorted(delegated.items())),
         "portable": dict(sorted(portable.items())),
+        # Where each op left outside XNNPACK comes from, so a report can say which layer to change.
+        "portable_sources": dict(sorted(portable_sources.items())),
     }
+
+
+def node_source(node: torch.fx.Node) -> str:
+    """The model code an exported node came from: its innermost module and source line, as far as known."""
+    modules = node.meta.get("nn_module_stack") or {}
+    module = ""
+    if modules:
+        path, type_name = next(reversed(modules.values()))
+        module = f"{path} ({str(type_name).rsplit('.', 1)[-1]})".lstrip()
+    trace = (node.meta.get("stack_trace") or "").strip().splitlines()
+    frames = [line.strip() for line in trace if line.strip().startswith("File ")]
+    line = frames[-1].replace("File ", "", 1) if frames else ""
+    return " @ ".join(part for part in (module, line) if part) or "unknown (no export metadata)"
+
+
+def drop_noop_expands(graph_module: torch.fx.GraphModule) -> int:
+    """Remove ``expand`` nodes whose output has their input's shape; returns how many.
+
+    The int8 path lowers a graph captured with a dynamic batch, re-exported at batch 1: a batch broadcast
+    there (e.g. learnable queries ``expand(B, -1, -1)``) becomes ``expand(1, -1, -1)`` of a batch-1 tensor.
+    XNNPACK has no expand, so the no-op would stay on portable kernels, outside the delegate.
+    """
+    dropped = 0
+    for node in list(graph_module.graph.nodes):
+        if node.op != "call_function" or node.target is not torch.ops.aten.expand.default:
+            continue
+        source = node.args[0]
+        before, after = source.meta.get("val"), node.meta.get("val")
+        if before is not None and after is not None and tuple(before.shape) == tuple(after.shape):
+            node.replace_all_uses_with(source)
+            graph_module.graph.erase_node(node)
+            dropped += 1
+    if dropped:
+        graph_module.graph.eliminate_dead_code()
+        graph_module.recompile()
+    return dropped
 
 
 def heavy_ops_left(summary: dict[str, Any]) -> list[str]:
@@ -68,6 +110,7 @@ class ExecuTorchTarget(ExportTarget):
         from executorch.exir import to_edge_transform_and_lower
 
         exported = torch.export.export(model, example_inputs)
+        drop_noop_expands(exported.graph_module)
         edge = to_edge_transform_and_lower(exported, partitioner=[XnnpackPartitioner()])
         summary = delegation_summary(edge.exported_program().graph_module)
         dest.write_bytes(edge.to_executorch().buffer)

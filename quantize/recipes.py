@@ -107,7 +107,77 @@ def build_quantizer(qat: bool, keep_float: Iterable[str] = (), only: Iterable[st
             return False
         return wanted is None or any(f(node) for f in wanted)
 
-    return quantizer.set_filter_function(quantize_node)
+    return SoftmaxOutputOnFixedGrid(quantizer.set_filter_function(quantize_node))
+
+
+# TFLite's int8 SOFTMAX kernel only accepts an output grid of scale 1/256, zero point -128 (the whole [0, 1)
+# range in 256 steps); any other scale fails at load ("output->params.scale not near 1.f / 256"). XNNPACK
+# runs softmax in float between its Q/DQ, so the fixed grid costs it nothing.
+SOFTMAX_OUTPUT_SCALE = 1.0 / 256
+SOFTMAX_OUTPUT_ZERO_POINT = -128
+_SOFTMAX_OPS = ("softmax.int", "_softmax.default", "_safe_softmax.default")
+
+
+def _softmax_output_qspec() -> Any:
+    import torch
+    from torchao.quantization.pt2e.quantizer import FixedQParamsQuantizationSpec
+
+    return FixedQParamsQuantizationSpec(dtype=torch.int8, scale=SOFTMAX_OUTPUT_SCALE,
+                                        zero_point=SOFTMAX_OUTPUT_ZERO_POINT, quant_min=-128, quant_max=127,
+                                        qscheme=torch.per_tensor_affine)
+
+
+def _is_softmax(node: Any) -> bool:
+    return node.op == "call_function" and any(str(node.target).endswith(op) for op in _SOFTMAX_OPS)
+
+
+class SoftmaxOutputOnFixedGrid:
+    """The shared quantizer, plus one rule: a softmax whose input is int8 (quantized by its producer) has
+    its output quantized on TFLite's fixed softmax grid, and its direct quantized consumers read that grid
+    instead of observing their own range.
+
+    The XNNPACK quantizer leaves softmax itself unannotated, so the consumer's observed range (the
+    deformable attention's weights peak at ~0.5) would become the int8 SOFTMAX's output scale in the
+    converted .tflite. A softmax with a float input is left alone: TFLite runs it in float and quantizes
+    after, at any scale. Annotating after the wrapped quantizer rather than composing avoids
+    ``ComposableQuantizer``'s rule that no quantizer may change another's annotations.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        from torchao.quantization.pt2e.quantizer import Quantizer
+
+        if not isinstance(inner, Quantizer):
+            raise TypeError(f"expected a PT2E Quantizer, got {type(inner).__name__}")
+        self.inner = inner
+
+    def __getattr__(self, name: str) -> Any:  # transform_for_annotation, validate, ... of the wrapped quantizer
+        if name == "inner":  # not set yet (copy/unpickle): no recursion
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def annotate(self, model: Any) -> Any:
+        from torchao.quantization.pt2e.quantizer import QuantizationAnnotation, SharedQuantizationSpec
+
+        model = self.inner.annotate(model)
+        for node in model.graph.nodes:
+            if not _is_softmax(node) or "quantization_annotation" in node.meta or not _output_quantized(node.args[0]):
+                continue
+            node.meta["quantization_annotation"] = QuantizationAnnotation(
+                output_qspec=_softmax_output_qspec(), _annotated=True)
+            for user in node.users:  # direct quantized consumers read the softmax's grid, not their own
+                if node in _input_qspecs(user):
+                    _input_qspecs(user)[node] = SharedQuantizationSpec(node)
+        return model
+
+
+def _output_quantized(node: Any) -> bool:
+    annotation = getattr(node, "meta", {}).get("quantization_annotation")
+    return annotation is not None and annotation.output_qspec is not None
+
+
+def _input_qspecs(node: Any) -> dict[Any, Any]:
+    annotation = node.meta.get("quantization_annotation")
+    return annotation.input_qspec_map if annotation is not None else {}
 
 
 def always_float_modules(model: nn.Module) -> list[str]:

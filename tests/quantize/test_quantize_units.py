@@ -91,3 +91,49 @@ def test_zero_batchnorm_scales_are_nudged_for_qat() -> None:
         bn.weight[:] = torch.tensor([0.0, 1.0, -2.0])
     assert nudge_zero_batchnorm_scales(nn.Sequential(bn)) == 1
     assert bn.weight.tolist() == pytest.approx([ZERO_BN_SCALE, 1.0, -2.0])
+
+
+class _Attention(nn.Module):
+    """Two softmaxes: one over a quantized linear's output (int8 in TFLite), one over a bmm's (float)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.logits = nn.Linear(8, 8)
+        self.value = nn.Linear(8, 8)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weights = self.logits(x).softmax(-1)  # linear output is quantized: an int8 SOFTMAX after conversion
+        mixed = self.value(weights)
+        scores = torch.bmm(x, x.transpose(1, 2)).softmax(-1)  # bmm output stays float: a float SOFTMAX
+        return self.value(torch.bmm(scores, mixed))
+
+
+def _softmax_output_observers(sim) -> list[tuple[float, int]]:
+    graph = sim.network.graph
+    out = []
+    for node in graph.nodes:
+        if node.op == "call_function" and "softmax" in str(node.target):
+            (user,) = node.users
+            if user.op == "call_module":
+                observer = sim.network.get_submodule(user.target)
+                scale, zero_point = observer.calculate_qparams()
+                out.append((float(scale), int(zero_point)))
+            else:
+                out.append(None)
+    return out
+
+
+@pytest.mark.parametrize("method", ["ptq", "qat"])
+def test_softmax_with_int8_input_gets_tflite_fixed_output_grid(method) -> None:
+    # TFLite's int8 SOFTMAX refuses any output scale but 1/256 (zero point -128): the deformable attention's
+    # weights observed at their own range made the AVESFormer int8 .tflite fail to load.
+    from quantize.api import calibrate, prepare
+    from quantize.recipes import SOFTMAX_OUTPUT_SCALE, SOFTMAX_OUTPUT_ZERO_POINT
+
+    torch.manual_seed(0)
+    x = torch.randn(2, 4, 8)
+    sim = prepare(_Attention().eval(), (x,), method)
+    calibrate(sim, [(torch.randn(2, 4, 8),) for _ in range(3)])
+    fixed, floating = _softmax_output_observers(sim)
+    assert fixed == (pytest.approx(SOFTMAX_OUTPUT_SCALE), SOFTMAX_OUTPUT_ZERO_POINT)
+    assert floating is None or floating[0] != pytest.approx(SOFTMAX_OUTPUT_SCALE)  # float softmax: untouched
