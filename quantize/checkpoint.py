@@ -21,7 +21,9 @@ from quantize.api import ModelRewrite, prepare
 from quantize.simulated import SimulatedQuantModel
 
 FORMAT = "edgeav-quantized"
-VERSION = 1
+# 2: softmax outputs with an int8 input moved to a fixed-grid observer (quantize.recipes), so version-1
+# states no longer fit the captured graph.
+VERSION = 2
 
 
 def save_quantized(sim: SimulatedQuantModel, record: Mapping[str, Any], path: Path) -> Path:
