@@ -269,7 +269,7 @@ class _Job:
         skip = info.run_skip_reason()
         if skip:
             return structure, ParityReport.skipped(skip)
-        runner = target.load(dest, self.io_spec)
+        runner = self._load_fresh(target, info, dest)
         reference = self.reference_for(info)
         parity = measure_parity(
             runner.run, self.samples, reference,
@@ -278,6 +278,18 @@ class _Job:
         )
         return structure, parity
 
+    def _load_fresh(self, target: ExportTarget, info: TargetInfo, dest: Path) -> Any:
+        """Load an artifact this export has just written: a refusal is the converter's output failing its own
+        runtime (e.g. an int8 kernel's constraint on scales), so the advice is not "re-export"."""
+        try:
+            return target.load(dest, self.io_spec)
+        except ExportError as exc:
+            cause = one_line(exc.__cause__) if exc.__cause__ is not None else str(exc)
+            workaround = "leave the failing op's module float with --keep-fp32 PATTERN, or " if self.int8 else ""
+            raise ExportError(
+                f"{info.name}: the runtime refuses the {dest.name} just converted ({cause}); this is a conversion "
+                f"problem, not the input: {workaround}export this format at --precision fp32, and report it"
+            ) from exc
 
     def _gate(self, target: ExportTarget, info: TargetInfo, dest: Path) -> dict[str, Any]:
         """Score the int8 artifact itself on the held-out split; ExportError past --max-drop (see int8.py)."""

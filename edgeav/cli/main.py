@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 
 from edgeav.errors import EdgeAVError
@@ -20,6 +21,17 @@ VERB_MODULES = (
     "edgeav.cli.data_cmd",
     "edgeav.cli.bench_cmd",
 )
+
+
+# Library warnings that say nothing to an edgeav user, raised to ERROR before any verb imports them:
+# torchao tries to load its CUDA-only kernels (mxfp8, cutlass) on import and logs each failure on a CPU
+# machine; torch's pytree logs a deprecation for torchao's own Enum registration.
+QUIET_LOGGERS = ("torchao", "torch.utils._pytree")
+
+
+def quiet_library_loggers() -> None:
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    quiet_library_loggers()
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

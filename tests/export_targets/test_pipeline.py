@@ -163,6 +163,21 @@ def test_artifact_interface_mismatch_is_an_export_error(tiny_av_entry, stand_ins
     assert visible(tmp_path) == []
 
 
+def test_runtime_refusing_a_fresh_artifact_blames_the_conversion(tiny_av_entry, stand_ins, tmp_path, monkeypatch) -> None:
+    # e.g. TFLite's int8 SOFTMAX refusing an output scale: re-exporting the same input would fail the same way.
+    def refuse(self, path, io_spec=None):
+        try:
+            raise RuntimeError("Node number 349 (SOFTMAX) failed to prepare.")
+        except RuntimeError as exc:
+            raise ExportError(f"LiteRT cannot load {path.name} (…); re-export it") from exc
+
+    monkeypatch.setattr(StandIn, "load", refuse)
+    with pytest.raises(ExportError, match=r"^onnx: the runtime refuses the tinyav_small_fp32\.onnx just converted "
+                                          r"\(RuntimeError: Node number 349 \(SOFTMAX\).*conversion problem") as err:
+        export(tiny_av_entry, tmp_path, "onnx")
+    assert "re-export" not in str(err.value) and visible(tmp_path) == []
+
+
 def test_samples_of_the_wrong_shape_are_rejected_before_lowering(tiny_av_entry, stand_ins, tmp_path) -> None:
     def bad_samples(config, n, seed):
         return [(torch.zeros(1, 3, 32, 32), torch.zeros(1, 16000))] * n
