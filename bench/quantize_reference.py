@@ -34,7 +34,7 @@ from quantize.checkpoint import restore_quantized, save_quantized
 
 def latency_ms(run, inputs, runs: int, warmup: int = 3) -> float:
     """Median of the shared harness's timed runs (this table's rows are timed one after another)."""
-    return Stats.of(timed_runs(lambda: run(inputs), runs, warmup)).median
+    return Stats.of(timed_runs(lambda: run(inputs), runs, warmup)).median_ms
 
 
 def main() -> None:

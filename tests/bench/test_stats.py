@@ -42,3 +42,11 @@ def test_paired_ratio_cancels_a_slow_phase_that_hits_both() -> None:
     by_name = {r.name: r for r in ratios({"base": base, "fast": fast}, baseline="base")}
     assert by_name["fast"].paired_median == pytest.approx(0.5)
     assert by_name["base"].of_medians == pytest.approx(1.0)
+
+
+def test_reference_table_latency_is_the_harness_median() -> None:
+    from bench.quantize_reference import latency_ms
+
+    calls: list[tuple] = []
+    ms = latency_ms(lambda inputs: calls.append(inputs), ("x",), runs=5, warmup=2)
+    assert len(calls) == 7 and all(c == ("x",) for c in calls) and 0 <= ms < 50
