@@ -47,6 +47,13 @@ def test_log_mel_front_end_always_stays_float() -> None:
     assert always_float_modules(net) == ["frontend"]
 
 
+def test_avesformer_prompt_query_generator_always_stays_float() -> None:
+    from edgeav.registry import get_model_entry
+
+    model = get_model_entry("avesformer-r18").build("small")
+    assert always_float_modules(model) == ["frontend", "head.query_generator"]
+
+
 def test_every_phone_format_has_a_recipe_and_accepts_int8() -> None:
     targets = resolve_targets("executorch,litert,coreml")
     check_precision("int8", targets)
