@@ -41,9 +41,9 @@ def delegation_summary(graph_module: torch.fx.GraphModule) -> dict[str, Any]:
             for inner in lowered.original_module.graph.nodes:
                 if inner.op == "call_function" and _op_name(inner.target) not in _NOT_OPS:
                     delegated[_op_name(inner.target)] += 1
-        elif node.op == "call_function" and _op_name(node.target) not in _NOT_OPS:
-            portable[_op_name(node.target)] += 1
-            sources = portable_sources.setdefault(_op_name(node.target), [])
+        elif node.op == "call_function" and (name := _op_name(node.target)) not in _NOT_OPS:
+            portable[name] += 1
+            sources = portable_sources.setdefault(name, [])
             if (where := node_source(node)) not in sources:
                 sources.append(where)
     return {

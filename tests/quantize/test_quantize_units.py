@@ -115,7 +115,8 @@ class _Attention(nn.Module):
         return self.value(torch.bmm(scores, mixed))
 
 
-def _softmax_output_observers(sim) -> list[tuple[float, int]]:
+def _softmax_output_observers(sim) -> list[tuple[float, int] | None]:
+    """(scale, zero point) of the observer right after each softmax; None where there is none."""
     graph = sim.network.graph
     out = []
     for node in graph.nodes:
