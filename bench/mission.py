@@ -23,6 +23,7 @@ from bench.harness import BenchReport, estimates_for, run_compare
 from bench.profiles import PROFILES
 from bench.report import FORMAT_TITLES, write_outputs
 from bench.targets import BenchTarget, eager_twin, resolve_target
+from edgeav.cli.main import quiet_library_loggers
 from edgeav.errors import EdgeAVError
 from export_targets.formats import FORMATS, format_of
 
@@ -31,6 +32,19 @@ from export_targets.formats import FORMATS, format_of
 class Skipped:
     what: str
     reason: str
+    precision: str = "—"
+    size_mb: float | None = None
+
+
+def skipped_artifact(path: Path, reason: str) -> Skipped:
+    """A row for an artifact that cannot run here, titled like the timed rows and sized from its manifest."""
+    from export_targets.manifest import read_manifest
+
+    fmt = format_of(path)
+    manifest = read_manifest(path)
+    size = manifest.get("size_bytes")
+    return Skipped(FORMAT_TITLES.get(fmt.name, path.name), reason, str(manifest.get("precision", "—")),
+                   size / 1e6 if isinstance(size, (int, float)) else None)
 
 
 @dataclass(frozen=True)
@@ -80,7 +94,7 @@ def runnable(paths: list[Path]) -> tuple[list[BenchTarget], list[Skipped]]:
     for p in paths:
         reason = format_of(p).run_skip_reason()
         if reason:
-            skipped.append(Skipped(p.name, reason))
+            skipped.append(skipped_artifact(p, reason))
         else:
             targets.append(resolve_target(p))
     return targets, skipped
@@ -100,7 +114,8 @@ def markdown(report: BenchReport, skipped: list[Skipped], profile_keys: list[str
                      f"{s.min_ms:.1f} | {100 * s.cv:.1f}% | {speed} | "
                      + " | ".join(f"{est[k].ms:.1f}" if k in est else "—" for k in profile_keys) + " |")
     for sk in skipped:
-        lines.append(f"| {sk.what} | — | — | not run: {sk.reason} |" + " |" * (3 + len(heads)))
+        size = f"{sk.size_mb:.1f}" if sk.size_mb else "—"
+        lines.append(f"| {sk.what} | {sk.precision} | {size} | not run: {sk.reason} |" + " |" * (3 + len(heads)))
     lines.append("")
     lines.append(f"Interleaved on host, {report.settings.threads} thread(s), {report.settings.runs} rounds after "
                  f"{report.settings.warmup} warm-up; est. = {LABEL}.")
@@ -126,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", default="synthetic-ms3", help="int8 calibration and accuracy-gate data")
     p.add_argument("--eval-limit", type=int, default=200, help="held-out frames the int8 gate scores (default 200)")
     args = p.parse_args(argv)
+    quiet_library_loggers()
     weights = MissionWeights(args.checkpoint, args.qat_checkpoint, args.data, args.eval_limit)
     torch.set_num_threads(args.threads)
 

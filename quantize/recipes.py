@@ -16,7 +16,7 @@ leaves attention's BATCH_MATMUL/SOFTMAX outside XNNPACK and loses more accuracy 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,8 +35,11 @@ SCHEME = {
 # in power before its log, which one per-tensor int8 scale cannot hold. AVESFormer's prompt query generator
 # attends over one tensor holding the audio token and the 16 learned queries at very different scales;
 # per-tensor int8 there took paper-size PTQ from 43.92 to 27.23 mIoU, float it is 43.66 (S4, 96²), for
-# 3 attention layers over 17 tokens, a negligible share of the model's compute.
-ALWAYS_FLOAT_TYPES = ("LogMelFrontEnd", "PromptQueryGenerator")
+# 3 attention layers over 17 tokens, a negligible share of the model's compute. The deformable attention's
+# bilinear sampling matrix (export form) multiplies two activations, which XNNPACK runs in float anyway; an
+# int8 matrix only added a quantize/dequantize pair in ExecuTorch and, in LiteRT, an int8 BATCH_MATMUL that
+# its XNNPACK delegate does not take (see edgeav.models.deformable_attention.BilinearSamplingMatrix).
+ALWAYS_FLOAT_TYPES = ("LogMelFrontEnd", "PromptQueryGenerator", "BilinearSamplingMatrix")
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,7 @@ def build_quantizer(qat: bool, keep_float: Iterable[str] = (), only: Iterable[st
             return False
         return wanted is None or any(f(node) for f in wanted)
 
-    return SoftmaxOutputOnFixedGrid(quantizer.set_filter_function(quantize_node))
+    return SharedSchemeQuantizer(quantizer.set_filter_function(quantize_node), quantize_node)
 
 
 # TFLite's int8 SOFTMAX kernel only accepts an output grid of scale 1/256, zero point -128 (the whole [0, 1)
@@ -134,27 +137,36 @@ def _is_softmax(node: Any) -> bool:
     return node.op == "call_function" and any(str(node.target).endswith(op) for op in _SOFTMAX_OPS)
 
 
-class SoftmaxOutputOnFixedGrid:
-    """The shared quantizer, plus one rule: a softmax whose input is int8 (quantized by its producer) has
-    its output quantized on TFLite's fixed softmax grid, and its direct quantized consumers read that grid
-    instead of observing their own range.
+class SharedSchemeQuantizer:
+    """The XNNPACK quantizer plus two rules the shared int8 scheme needs.
 
-    The XNNPACK quantizer leaves softmax itself unannotated, so the consumer's observed range (the
-    deformable attention's weights peak at ~0.5) would become the int8 SOFTMAX's output scale in the
-    converted .tflite. A softmax with a float input is left alone: TFLite runs it in float and quantizes
-    after, at any scale. Annotating after the wrapped quantizer rather than composing avoids
-    ``ComposableQuantizer``'s rule that no quantizer may change another's annotations.
+    1. Nodes the filter leaves float stay float. The XNNPACK quantizer consults its filter only in some
+       annotators: view-like ops after a quantized producer (reshape, slice, permute) and ``cat`` are
+       annotated whatever the filter says, so a module kept float still carried int8 observers (the
+       deformable sampling matrix's ``cat`` and every offset slice; a softmax on its input). Their
+       annotations are dropped; a quantized producer outside still quantizes its own output, which the
+       float node then reads dequantized.
+    2. A softmax whose input is int8 (quantized by its producer) has its output quantized on TFLite's
+       fixed softmax grid, and its direct quantized consumers read that grid instead of observing their
+       own range. The XNNPACK quantizer leaves softmax itself unannotated, so the consumer's observed
+       range (the deformable attention's weights peak at ~0.5) would become the int8 SOFTMAX's output
+       scale in the converted .tflite. A softmax with a float input is left alone: TFLite runs it in float
+       and quantizes after, at any scale.
+
+    Annotating after the wrapped quantizer rather than composing avoids ``ComposableQuantizer``'s rule that
+    no quantizer may change another's annotations.
     """
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, quantize_node: Callable[[Any], bool] = lambda node: True) -> None:
         from torchao.quantization.pt2e.quantizer import Quantizer
 
         if not isinstance(inner, Quantizer):
             raise TypeError(f"expected a PT2E Quantizer, got {type(inner).__name__}")
         self.inner = inner
+        self.quantize_node = quantize_node
 
     def __getattr__(self, name: str) -> Any:  # transform_for_annotation, validate, ... of the wrapped quantizer
-        if name == "inner":  # not set yet (copy/unpickle): no recursion
+        if name in ("inner", "quantize_node"):  # not set yet (copy/unpickle): no recursion
             raise AttributeError(name)
         return getattr(self.inner, name)
 
@@ -165,6 +177,9 @@ class SoftmaxOutputOnFixedGrid:
         )
 
         model = self.inner.annotate(model)
+        for node in model.graph.nodes:
+            if node.op == "call_function" and not self.quantize_node(node):
+                node.meta.pop("quantization_annotation", None)
         for node in model.graph.nodes:
             if not _is_softmax(node) or "quantization_annotation" in node.meta or not _output_quantized(node.args[0]):
                 continue

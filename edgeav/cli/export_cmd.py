@@ -136,13 +136,16 @@ def _no_checkpoint_notice(model: str, config: str) -> Panel:
 
 
 def _live_console() -> Console:
-    """A stderr console that keeps drawing while converters' output is redirected away from fd 2."""
+    """A stderr console that keeps drawing while converters' output is redirected away from fd 2.
+
+    soft_wrap: a status line stays one line in a log file (rich would otherwise fold it at 80 columns).
+    """
     try:
         if sys.stderr.isatty():
-            return Console(file=os.fdopen(os.dup(sys.stderr.fileno()), "w"), stderr=True)
+            return Console(file=os.fdopen(os.dup(sys.stderr.fileno()), "w"), stderr=True, soft_wrap=True)
     except (AttributeError, OSError, ValueError):
         pass
-    return Console(stderr=True)
+    return Console(stderr=True, soft_wrap=True)
 
 
 @contextlib.contextmanager

@@ -128,30 +128,27 @@ def grid_sample_attention(
     return out.view(b, heads * d, n).transpose(1, 2)
 
 
-class MSDeformSelfAttentionMatmul(nn.Module):
-    """``MSDeformSelfAttention`` for its fixed ``level_shapes``, with bilinear sampling as matmuls.
+class BilinearSamplingMatrix(nn.Module):
+    """The attention-weighted bilinear sampling of every query, as one dense matrix ``[B·H, N, ΣHW]``.
 
-    Built from a reference module (sharing its projections); equal to it up to float rounding.
+    Its own module so that quantization can leave it float (``quantize.recipes.ALWAYS_FLOAT_TYPES``):
+    its entries are products of tent weights and softmax weights, and its product with the values is a
+    matmul of two activations. On an int8 graph that product then stays a float batch matmul, which
+    XNNPACK runs in every runtime; with an int8 sampling matrix LiteRT makes it an int8 BATCH_MATMUL that
+    its XNNPACK delegate does not take (two `[8, 1029, 1029] × [8, 1029, 32]` products on TFLite's own
+    kernels were 37 % of the paper-size int8 .tflite's time).
     """
 
-    def __init__(self, reference: MSDeformSelfAttention) -> None:
+    def __init__(self, heads: int, points: int, level_shapes: LevelShapes) -> None:
         super().__init__()
-        self.dim, self.levels, self.heads, self.points = reference.dim, reference.levels, reference.heads, reference.points
-        self.level_shapes = reference.level_shapes
-        self.value_proj = reference.value_proj
-        self.output_proj = reference.output_proj
-        self.attention_weights = reference.attention_weights
-        # Rows reordered from (head, level, point, xy) to (xy, level, head, point): every (coordinate,
-        # level) block of the output is then one contiguous slice (strided slices and selects would
-        # leave the XNNPACK delegate).
-        self.sampling_offsets = _reordered_offsets(reference)
-        ref = encoder_reference_points(self.level_shapes)
-        for level, (hh, ww) in enumerate(self.level_shapes):
+        self.heads, self.points, self.levels, self.level_shapes = heads, points, len(level_shapes), level_shapes
+        ref = encoder_reference_points(level_shapes)
+        for level, (hh, ww) in enumerate(level_shapes):
             # Pixel coordinate of the reference point: grid_sample (align_corners=False) samples the
             # normalised location u at u·W - 0.5, and u = ref + offset / W, so x = ref·W - 0.5 + offset.
             # Stored at full [N, H·P] width: a [N, 1] buffer would broadcast on two axes, which LiteRT
             # lowers to BROADCAST_TO, an op its XNNPACK delegate does not take.
-            hp = self.heads * self.points
+            hp = heads * points
             self.register_buffer(f"base_x{level}", (ref[:, 0:1] * ww - 0.5).repeat(1, hp), persistent=False)
             self.register_buffer(f"base_y{level}", (ref[:, 1:2] * hh - 0.5).repeat(1, hp), persistent=False)
             # Distances to every column (row) as one linear map, d_j = 1·x - j (a broadcast subtraction
@@ -161,6 +158,49 @@ class MSDeformSelfAttentionMatmul(nn.Module):
             self.register_buffer(f"ones_y{level}", torch.ones(hh, 1), persistent=False)
             self.register_buffer(f"rows{level}", -torch.arange(hh, dtype=torch.float32), persistent=False)
 
+    def forward(self, offsets: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        """``offsets`` ``[B, N, 2·L·H·P]`` in (xy, level, head, point) order, ``logits`` ``[B, N, H·L·P]``."""
+        b, n, _ = offsets.shape
+        h, p, lp = self.heads, self.points, self.levels * self.points
+        weights = logits.reshape(b, n, h, lp).softmax(-1).permute(0, 2, 1, 3).reshape(b * h * n, lp, 1)
+        block = h * p
+        matrices = []
+        for level, (hh, ww) in enumerate(self.level_shapes):
+            x = self._pixel_coordinate(offsets, level * block, getattr(self, f"base_x{level}"))
+            y = self._pixel_coordinate(offsets, (self.levels + level) * block, getattr(self, f"base_y{level}"))
+            w_x = _tent(F.linear(x.reshape(b * h * n, p, 1), getattr(self, f"ones_x{level}"), getattr(self, f"cols{level}")))
+            w_y = _tent(F.linear(y.reshape(b * h * n, p, 1), getattr(self, f"ones_y{level}"), getattr(self, f"rows{level}")))
+            w_y = w_y * weights[:, level * p:(level + 1) * p]  # [B·H·N, P, H] · attention [B·H·N, P, 1]
+            matrices.append(torch.bmm(w_y.transpose(1, 2), w_x).reshape(b * h, n, hh * ww))  # Σ_p over [H, W]
+        return torch.cat(matrices, dim=-1)
+
+    def _pixel_coordinate(self, offsets: torch.Tensor, start: int, base: torch.Tensor) -> torch.Tensor:
+        """One (coordinate, level) block of offsets as pixel coordinates ``[B·H, N, P]``."""
+        b, n, _ = offsets.shape
+        h, p = self.heads, self.points
+        block = offsets[:, :, start:start + h * p] + base  # [B, N, H·P]
+        return block.reshape(b, n, h, p).permute(0, 2, 1, 3).reshape(b * h, n, p)
+
+
+class MSDeformSelfAttentionMatmul(nn.Module):
+    """``MSDeformSelfAttention`` for its fixed ``level_shapes``, with bilinear sampling as matmuls.
+
+    Built from a reference module (sharing its projections); equal to it up to float rounding.
+    """
+
+    def __init__(self, reference: MSDeformSelfAttention) -> None:
+        super().__init__()
+        self.dim, self.heads = reference.dim, reference.heads
+        self.level_shapes = reference.level_shapes
+        self.value_proj = reference.value_proj
+        self.output_proj = reference.output_proj
+        self.attention_weights = reference.attention_weights
+        # Rows reordered from (head, level, point, xy) to (xy, level, head, point): every (coordinate,
+        # level) block of the output is then one contiguous slice (strided slices and selects would
+        # leave the XNNPACK delegate).
+        self.sampling_offsets = _reordered_offsets(reference)
+        self.sampler = BilinearSamplingMatrix(reference.heads, reference.points, reference.level_shapes)
+
     def forward(self, query: torch.Tensor, value: torch.Tensor, level_shapes: LevelShapes) -> torch.Tensor:
         if tuple(level_shapes) != self.level_shapes:
             raise InputShapeError(
@@ -168,30 +208,12 @@ class MSDeformSelfAttentionMatmul(nn.Module):
                 f"{tuple(level_shapes)}; export at the model's configured image size"
             )
         b, n, _ = query.shape
-        h, p, lp = self.heads, self.points, self.levels * self.points
-        offsets = self.sampling_offsets(query)  # [B, N, 2·L·H·P]
-        weights = self.attention_weights(query).reshape(b, n, h, lp).softmax(-1)
-        weights = weights.permute(0, 2, 1, 3).reshape(b * h * n, lp, 1)
-        block = h * p
-        matrices = []
-        for level, (hh, ww) in enumerate(self.level_shapes):
-            x = self._pixel_coordinate(offsets, level * block, getattr(self, f"base_x{level}"), b, n)
-            y = self._pixel_coordinate(offsets, (self.levels + level) * block, getattr(self, f"base_y{level}"), b, n)
-            w_x = _tent(F.linear(x.reshape(b * h * n, p, 1), getattr(self, f"ones_x{level}"), getattr(self, f"cols{level}")))
-            w_y = _tent(F.linear(y.reshape(b * h * n, p, 1), getattr(self, f"ones_y{level}"), getattr(self, f"rows{level}")))
-            w_y = w_y * weights[:, level * p:(level + 1) * p]  # [B·H·N, P, H] · attention [B·H·N, P, 1]
-            matrices.append(torch.bmm(w_y.transpose(1, 2), w_x).reshape(b * h, n, hh * ww))  # Σ_p over [H, W]
-        sampling = torch.cat(matrices, dim=-1)  # [B·H, N, Nv]
+        h = self.heads
+        sampling = self.sampler(self.sampling_offsets(query), self.attention_weights(query))  # [B·H, N, Nv]
         nv = value.shape[1]
         values = self.value_proj(value).reshape(b, nv, h, self.dim // h).permute(0, 2, 1, 3).reshape(b * h, nv, -1)
         out = torch.bmm(sampling, values).reshape(b, h, n, -1).permute(0, 2, 1, 3).reshape(b, n, self.dim)
         return self.output_proj(out)
-
-    def _pixel_coordinate(self, offsets: torch.Tensor, start: int, base: torch.Tensor, b: int, n: int) -> torch.Tensor:
-        """One (coordinate, level) block of offsets as pixel coordinates ``[B·H, N, P]``."""
-        h, p = self.heads, self.points
-        block = offsets[:, :, start:start + h * p] + base  # [B, N, H·P]
-        return block.reshape(b, n, h, p).permute(0, 2, 1, 3).reshape(b * h, n, p)
 
 
 def _tent(distance: torch.Tensor) -> torch.Tensor:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 import torch
 
@@ -126,3 +127,12 @@ def test_avesformer_int8_exports_run_with_the_deformable_attention_in_xnnpack(tm
     # products) included; the queries' batch expand, a no-op at batch 1, is dropped before lowering.
     assert delegation["portable"] == {} and delegation["delegated_subgraphs"] >= 1
     assert delegation["delegated"].get("aten.bmm.default", 0) > 0 and "aten.abs.default" in delegation["delegated"]
+    # Every BATCH_MATMUL of the .tflite is float: the deformable value product reads the float sampling
+    # matrix (an int8 BATCH_MATMUL of two activations stays outside LiteRT's XNNPACK delegate).
+    from export_targets.litert import interpreter_class
+
+    interpreter = interpreter_class()[0](model_path=str(next(out.glob("*.tflite"))))
+    dtypes = {t["index"]: t["dtype"] for t in interpreter.get_tensor_details()}
+    bmm_inputs = [dtypes[i] for op in interpreter._get_ops_details() if op["op_name"] == "BATCH_MATMUL"
+                  for i in op["inputs"]]
+    assert bmm_inputs and all(d == np.float32 for d in bmm_inputs)

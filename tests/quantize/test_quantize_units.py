@@ -145,3 +145,47 @@ def test_softmax_with_int8_input_gets_tflite_fixed_output_grid(method) -> None:
     fixed, floating = _softmax_output_observers(sim)
     assert fixed == (pytest.approx(SOFTMAX_OUTPUT_SCALE), SOFTMAX_OUTPUT_ZERO_POINT)
     assert floating is None or floating[0] != pytest.approx(SOFTMAX_OUTPUT_SCALE)  # float softmax: untouched
+
+
+class _DeformableLayer(nn.Module):
+    """One export-form deformable attention over fixed levels, called like a model (inputs only)."""
+
+    SHAPES = ((4, 4), (2, 2))
+
+    def __init__(self) -> None:
+        super().__init__()
+        from edgeav.models.deformable_attention import MSDeformSelfAttention, MSDeformSelfAttentionMatmul
+
+        torch.manual_seed(0)
+        self.attn = MSDeformSelfAttentionMatmul(MSDeformSelfAttention(16, 2, 2, 2, self.SHAPES))
+
+    def forward(self, query: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+        return self.attn(query, value, self.SHAPES)
+
+
+def test_deformable_sampling_matrix_stays_float_and_its_value_product_sees_int8_values() -> None:
+    # An int8 sampling matrix made LiteRT's value product an int8 BATCH_MATMUL, which its XNNPACK delegate
+    # does not take (37 % of the paper-size int8 .tflite's time on TFLite's own kernel).
+    from quantize.api import prepare
+
+    layer = _DeformableLayer()
+    assert always_float_modules(layer) == ["attn.sampler"]
+    tokens = sum(h * w for h, w in _DeformableLayer.SHAPES)
+    sim = prepare(layer, (torch.randn(1, tokens, 16), torch.randn(1, tokens, 16)), "ptq")
+
+    def observed(node) -> bool:
+        return any(u.op == "call_module" and "activation_post_process" in str(u.target) for u in node.users)
+
+    graph = sim.network.graph
+    value_product = [n for n in graph.nodes if n.op == "call_function" and "bmm" in str(n.target)][-1]
+    sampling, values = value_product.args
+    assert "cat" in str(sampling.target) and not observed(sampling)  # float sampling matrix
+    def module_of(node) -> str:
+        return list(node.meta.get("nn_module_stack", {"": ("",)}).values())[-1][0]
+
+    linears = {module_of(n).rsplit(".", 1)[-1]: observed(n) for n in graph.nodes
+               if n.op == "call_function" and "linear" in str(n.target)}
+    # the projections around it are still int8; the tent-distance linears inside the sampler are not
+    assert linears == {"sampling_offsets": True, "attention_weights": True, "value_proj": True,
+                       "output_proj": True, "sampler": False}
+    assert not any(observed(n) for n in graph.nodes if n.op == "call_function" and "sampler" in module_of(n))
