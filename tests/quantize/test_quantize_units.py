@@ -189,3 +189,32 @@ def test_deformable_sampling_matrix_stays_float_and_its_value_product_sees_int8_
     assert linears == {"sampling_offsets": True, "attention_weights": True, "value_proj": True,
                        "output_proj": True, "sampler": False}
     assert not any(observed(n) for n in graph.nodes if n.op == "call_function" and "sampler" in module_of(n))
+
+
+def test_float_modules_keep_only_a_concat_of_an_int8_input_quantized() -> None:
+    # LiteRT quantizes a CONCATENATION on its quantized inputs' grid whatever the graph says; the query
+    # generator's audio token ++ learned queries therefore stays quantized in the shared graph (float in the
+    # graph only, the paper@96 int8 .tflite fell below the parity gate). Everything else in a float module
+    # carries no observer, the log-mel front end's STFT included.
+    from edgeav.registry import get_model_entry
+    from export_targets.rewrites import rewrite_for_target
+    from quantize.api import prepare
+
+    observed_in: dict[str, set[str]] = {}
+    for name in ("lightavseg", "avesformer-r18"):
+        entry = get_model_entry(name)
+        torch.manual_seed(0)
+        model = entry.build("small").eval()
+        inputs = tuple(torch.rand(t.shape) for t in entry.io_spec(entry.config("small")).inputs)
+        sim = prepare(model, inputs, "ptq", rewrite=lambda m: rewrite_for_target(m, "executorch")[0])
+        for node in sim.network.graph.nodes:
+            stack = list(node.meta.get("nn_module_stack", {}).values())
+            path = stack[-1][0] if stack and node.op == "call_function" else ""
+            for float_module in ("frontend", "query_generator", "sampler"):
+                if f".{float_module}" in f".{path}" and any(
+                        u.op == "call_module" and "activation_post_process" in str(u.target) for u in node.users):
+                    observed_in.setdefault(f"{name}:{float_module}", set()).add(str(node.target).split(".")[1])
+    assert observed_in == {
+        "avesformer-r18:frontend": {"reshape"},  # its output, read by the int8 VGGish: the module's boundary
+        "avesformer-r18:query_generator": {"cat", "expand", "slice"},  # the int8 concat and the boundary slice
+    }  # nothing in LightAVSeg's front end, nothing in the deformable samplers
