@@ -30,6 +30,7 @@ from edgeav.train.trainer import TrainConfig, Trainer, TrainState
 from quantize.capture import PREFIX, capture
 from quantize.distill import DistillConfig, WithoutLabels, distillation_objective
 from quantize.recipes import (
+    WHOLLY_FLOAT_TYPES,
     always_float_modules,
     build_quantizer,
     match_modules,
@@ -92,6 +93,7 @@ def prepare(
         qat=method == "qat",
         keep_float=[PREFIX + n for n in keep],
         only=None if only is None else [PREFIX + n for n in only],
+        wholly_float=[PREFIX + n for n in always_float_modules(work, WHOLLY_FLOAT_TYPES)],
     )
     captured = capture(work, example_inputs, train_bn=method == "qat")
     prepare_fn = prepare_qat_pt2e if method == "qat" else prepare_pt2e

@@ -40,6 +40,11 @@ SCHEME = {
 # int8 matrix only added a quantize/dequantize pair in ExecuTorch and, in LiteRT, an int8 BATCH_MATMUL that
 # its XNNPACK delegate does not take (see edgeav.models.deformable_attention.BilinearSamplingMatrix).
 ALWAYS_FLOAT_TYPES = ("LogMelFrontEnd", "PromptQueryGenerator", "BilinearSamplingMatrix")
+# Of those, the modules that must carry no int8 observer at all (SharedSchemeQuantizer rule 1). The
+# sampling matrix must: its int8 ``cat`` is what LiteRT turns into an int8 BATCH_MATMUL. Applying the rule
+# to every float module made LightAVSeg's QAT diverge (NaN in the alignment loss, small config), not yet
+# understood, so the others keep the XNNPACK quantizer's leaks (view ops and ``cat`` after an int8 input).
+WHOLLY_FLOAT_TYPES = ("BilinearSamplingMatrix",)
 
 
 @dataclass(frozen=True)
@@ -91,11 +96,13 @@ def get_recipe(name: str) -> Recipe:
     return RECIPES[name]
 
 
-def build_quantizer(qat: bool, keep_float: Iterable[str] = (), only: Iterable[str] | None = None) -> Any:
+def build_quantizer(qat: bool, keep_float: Iterable[str] = (), only: Iterable[str] | None = None,
+                    wholly_float: Iterable[str] = ()) -> Any:
     """The shared-scheme PT2E quantizer.
 
     ``keep_float``: module names (as in ``model.named_modules()``) left in float. ``only``: when given,
-    quantize just these modules (the sensitivity report's one-block-at-a-time mode).
+    quantize just these modules (the sensitivity report's one-block-at-a-time mode). ``wholly_float``:
+    module names whose nodes carry no annotation at all (see ``SharedSchemeQuantizer``).
     """
     from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
         XNNPACKQuantizer,
@@ -113,7 +120,9 @@ def build_quantizer(qat: bool, keep_float: Iterable[str] = (), only: Iterable[st
             return False
         return wanted is None or any(f(node) for f in wanted)
 
-    return SharedSchemeQuantizer(quantizer.set_filter_function(quantize_node), quantize_node)
+    stripped = [get_module_name_filter(n) for n in wholly_float]
+    return SharedSchemeQuantizer(quantizer.set_filter_function(quantize_node),
+                                 lambda node: not any(f(node) for f in stripped))
 
 
 # TFLite's int8 SOFTMAX kernel only accepts an output grid of scale 1/256, zero point -128 (the whole [0, 1)
@@ -140,13 +149,12 @@ def _is_softmax(node: Any) -> bool:
 class SharedSchemeQuantizer:
     """The XNNPACK quantizer plus two rules the shared int8 scheme needs.
 
-    1. Nodes the filter leaves float stay float. The XNNPACK quantizer consults its filter only in some
-       annotators: view-like ops after a quantized producer (reshape, slice, permute) and ``cat`` are
-       annotated whatever the filter says, so a module kept float still carried int8 observers (the
-       deformable sampling matrix's ``cat`` and every offset slice; a softmax on its input). Their
-       annotations are dropped; a quantized producer outside still quantizes its own output, which the
-       float node then reads dequantized. One exception, for LiteRT: a ``cat`` fed by a quantized
-       producer outside stays quantized (``_int8_concat``).
+    1. Nodes of ``WHOLLY_FLOAT_TYPES`` modules carry no annotation. The XNNPACK quantizer consults its
+       filter only in some annotators: view-like ops after a quantized producer (reshape, slice, permute)
+       and ``cat`` are annotated whatever the filter says, so a module kept float still carries int8
+       observers (the deformable sampling matrix's ``cat`` and every offset slice; a softmax on its
+       input). For those modules they are dropped; a quantized producer outside still quantizes its own
+       output, which the float node then reads dequantized.
     2. A softmax whose input is int8 (quantized by its producer) has its output quantized on TFLite's
        fixed softmax grid, and its direct quantized consumers read that grid instead of observing their
        own range. The XNNPACK quantizer leaves softmax itself unannotated, so the consumer's observed
@@ -179,7 +187,7 @@ class SharedSchemeQuantizer:
 
         model = self.inner.annotate(model)
         for node in model.graph.nodes:
-            if node.op == "call_function" and not self.quantize_node(node) and not self._int8_concat(node):
+            if node.op == "call_function" and not self.quantize_node(node):
                 node.meta.pop("quantization_annotation", None)
         for node in model.graph.nodes:
             if not _is_softmax(node) or "quantization_annotation" in node.meta or not _output_quantized(node.args[0]):
@@ -192,18 +200,6 @@ class SharedSchemeQuantizer:
         return model
 
 
-    def _int8_concat(self, node: Any) -> bool:
-        """A float module's ``cat`` with an input quantized outside it: TFLite's converter puts a
-        CONCATENATION on one grid with its quantized inputs whatever the graph says (it is a same-scale op),
-        so the shared graph keeps it quantized too and every target computes the same numbers. Measured on
-        AVESFormer's query generator (audio token ++ learned queries): with the cat float in the graph only,
-        the int8 .tflite fell to 24.4 dB against the graph (paper@96; the parity gate needs 25)."""
-        if node.op != "call_function" or not str(node.target).startswith("aten.cat"):
-            return False
-        inputs = node.args[0] if node.args and isinstance(node.args[0], (list, tuple)) else []
-        return any(self.quantize_node(i) and _output_quantized(i) for i in inputs if hasattr(i, "meta"))
-
-
 def _output_quantized(node: Any) -> bool:
     annotation = getattr(node, "meta", {}).get("quantization_annotation")
     return annotation is not None and annotation.output_qspec is not None
@@ -214,9 +210,9 @@ def _input_qspecs(node: Any) -> dict[Any, Any]:
     return annotation.input_qspec_map if annotation is not None else {}
 
 
-def always_float_modules(model: nn.Module) -> list[str]:
+def always_float_modules(model: nn.Module, types: tuple[str, ...] = ALWAYS_FLOAT_TYPES) -> list[str]:
     """Names of the modules that must stay float (see ``ALWAYS_FLOAT_TYPES``)."""
-    return [n for n, m in model.named_modules() if n and type(m).__name__ in ALWAYS_FLOAT_TYPES]
+    return [n for n, m in model.named_modules() if n and type(m).__name__ in types]
 
 
 def match_modules(model: nn.Module, patterns: Iterable[str]) -> list[str]:
