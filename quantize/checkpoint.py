@@ -23,7 +23,7 @@ from quantize.simulated import SimulatedQuantModel
 FORMAT = "edgeav-quantized"
 # 2: softmax outputs with an int8 input moved to a fixed-grid observer (quantize.recipes), so version-1
 # states no longer fit the captured graph. 3: AVESFormer's query generator and deformable sampling matrix
-# always float (quantize.recipes.ALWAYS_FLOAT_TYPES), which drops their observers.
+# always float, the sampling matrix without any observer (quantize.recipes), so version-2 states no longer fit.
 VERSION = 3
 
 

@@ -122,7 +122,7 @@ def build_quantizer(qat: bool, keep_float: Iterable[str] = (), only: Iterable[st
 
     stripped = [get_module_name_filter(n) for n in wholly_float]
     return SharedSchemeQuantizer(quantizer.set_filter_function(quantize_node),
-                                 lambda node: not any(f(node) for f in stripped))
+                                 strip=lambda node: any(f(node) for f in stripped))
 
 
 # TFLite's int8 SOFTMAX kernel only accepts an output grid of scale 1/256, zero point -128 (the whole [0, 1)
@@ -166,16 +166,17 @@ class SharedSchemeQuantizer:
     no quantizer may change another's annotations.
     """
 
-    def __init__(self, inner: Any, quantize_node: Callable[[Any], bool] = lambda node: True) -> None:
+    def __init__(self, inner: Any, strip: Callable[[Any], bool] = lambda node: False) -> None:
+        """``strip(node)``: whether ``node`` lies in a wholly-float module (rule 1)."""
         from torchao.quantization.pt2e.quantizer import Quantizer
 
         if not isinstance(inner, Quantizer):
             raise TypeError(f"expected a PT2E Quantizer, got {type(inner).__name__}")
         self.inner = inner
-        self.quantize_node = quantize_node
+        self.strip = strip
 
     def __getattr__(self, name: str) -> Any:  # transform_for_annotation, validate, ... of the wrapped quantizer
-        if name in ("inner", "quantize_node"):  # not set yet (copy/unpickle): no recursion
+        if name in ("inner", "strip"):  # not set yet (copy/unpickle): no recursion
             raise AttributeError(name)
         return getattr(self.inner, name)
 
@@ -187,7 +188,7 @@ class SharedSchemeQuantizer:
 
         model = self.inner.annotate(model)
         for node in model.graph.nodes:
-            if node.op == "call_function" and not self.quantize_node(node):
+            if node.op == "call_function" and self.strip(node):
                 node.meta.pop("quantization_annotation", None)
         for node in model.graph.nodes:
             if not _is_softmax(node) or "quantization_annotation" in node.meta or not _output_quantized(node.args[0]):

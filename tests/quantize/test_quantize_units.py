@@ -154,13 +154,27 @@ class _DeformableLayer(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        from edgeav.models.deformable_attention import MSDeformSelfAttention, MSDeformSelfAttentionMatmul
+        from edgeav.models.deformable_attention import (
+            MSDeformSelfAttention,
+            MSDeformSelfAttentionMatmul,
+        )
 
         torch.manual_seed(0)
         self.attn = MSDeformSelfAttentionMatmul(MSDeformSelfAttention(16, 2, 2, 2, self.SHAPES))
 
     def forward(self, query: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
         return self.attn(query, value, self.SHAPES)
+
+
+def _observed(node) -> bool:
+    """Whether an observer reads ``node``'s output in a prepared graph."""
+    return any(u.op == "call_module" and "activation_post_process" in str(u.target) for u in node.users)
+
+
+def _module_path(node) -> str:
+    """The innermost module a captured node came from ("" for graph inputs and observers)."""
+    stack = list(node.meta.get("nn_module_stack", {}).values())
+    return stack[-1][0] if stack and node.op == "call_function" else ""
 
 
 def test_deformable_sampling_matrix_stays_float_and_its_value_product_sees_int8_values() -> None:
@@ -173,22 +187,17 @@ def test_deformable_sampling_matrix_stays_float_and_its_value_product_sees_int8_
     tokens = sum(h * w for h, w in _DeformableLayer.SHAPES)
     sim = prepare(layer, (torch.randn(1, tokens, 16), torch.randn(1, tokens, 16)), "ptq")
 
-    def observed(node) -> bool:
-        return any(u.op == "call_module" and "activation_post_process" in str(u.target) for u in node.users)
-
     graph = sim.network.graph
     value_product = [n for n in graph.nodes if n.op == "call_function" and "bmm" in str(n.target)][-1]
     sampling, values = value_product.args
-    assert "cat" in str(sampling.target) and not observed(sampling)  # float sampling matrix
-    def module_of(node) -> str:
-        return list(node.meta.get("nn_module_stack", {"": ("",)}).values())[-1][0]
-
-    linears = {module_of(n).rsplit(".", 1)[-1]: observed(n) for n in graph.nodes
+    assert "cat" in str(sampling.target) and not _observed(sampling)  # float sampling matrix
+    assert values.op == "call_module" and "activation_post_process" in str(values.target)  # int8 values
+    linears = {_module_path(n).rsplit(".", 1)[-1]: _observed(n) for n in graph.nodes
                if n.op == "call_function" and "linear" in str(n.target)}
     # the projections around it are still int8; the tent-distance linears inside the sampler are not
     assert linears == {"sampling_offsets": True, "attention_weights": True, "value_proj": True,
                        "output_proj": True, "sampler": False}
-    assert not any(observed(n) for n in graph.nodes if n.op == "call_function" and "sampler" in module_of(n))
+    assert not any(_observed(n) for n in graph.nodes if "sampler" in _module_path(n))
 
 
 def test_only_the_deformable_sampler_is_stripped_of_every_observer() -> None:
@@ -208,11 +217,9 @@ def test_only_the_deformable_sampler_is_stripped_of_every_observer() -> None:
         inputs = tuple(torch.rand(t.shape) for t in entry.io_spec(entry.config("small")).inputs)
         sim = prepare(model, inputs, "ptq", rewrite=lambda m: rewrite_for_target(m, "executorch")[0])
         for node in sim.network.graph.nodes:
-            stack = list(node.meta.get("nn_module_stack", {}).values())
-            path = stack[-1][0] if stack and node.op == "call_function" else ""
+            path = _module_path(node)
             for float_module in ("frontend", "query_generator", "sampler"):
-                if f".{float_module}" in f".{path}" and any(
-                        u.op == "call_module" and "activation_post_process" in str(u.target) for u in node.users):
+                if f".{float_module}" in f".{path}" and _observed(node):
                     observed_in.setdefault(f"{name}:{float_module}", set()).add(str(node.target).split(".")[1])
     assert observed_in == {
         "avesformer-r18:frontend": {"reshape"},  # its output, read by the int8 VGGish: the module's boundary
