@@ -33,8 +33,8 @@ from bench.cost import OP_CLASSES, OpCost, aten_class
 from bench.estimate import class_floor_ms
 from bench.profiles import DeviceProfile
 from edgeav.errors import UsageError
+from edgeav.files import write_json_atomically
 from export_targets.runners import OpRecord
-from export_targets.staging import write_text_atomically
 
 CAL_LABEL = "estimate (host-calibrated)"
 SCHEMA = "edgeav.calibration/1"
@@ -190,7 +190,7 @@ class Calibration:
     def save(self, path: Path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomically(path, json.dumps(self.to_dict(), indent=2) + "\n")
+        write_json_atomically(path, self.to_dict())
         return path
 
     @classmethod

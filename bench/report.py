@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,8 +14,8 @@ from bench.devices import Measurement
 from bench.estimate import LABEL
 from bench.harness import BenchReport
 from bench.profiles import PROFILES
+from edgeav.files import write_json_atomically, write_text_atomically
 from export_targets.runners import OpProfile
-from export_targets.staging import write_text_atomically
 
 FORMAT_TITLES = {"executorch": "ExecuTorch .pte", "litert": "LiteRT .tflite", "onnx": "ONNX Runtime .onnx",
                  "coreml": "Core ML .mlpackage", "eager": "PyTorch eager"}
@@ -121,7 +120,7 @@ def write_outputs(report: BenchReport, out_dir: Path, stem: str = "bench") -> li
     """``<stem>.json`` (everything), ``<stem>.csv`` (summary), ``<stem>_ops.csv`` and ``<stem>_ops.png``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [out_dir / f"{stem}.json", out_dir / f"{stem}.csv"]
-    write_text_atomically(written[0], json.dumps(report.to_dict(), indent=2, default=str) + "\n")
+    write_json_atomically(written[0], report.to_dict(), default=str)
     write_text_atomically(written[1], summary_csv(report))
     profiled = [m for m in report.measurements if m.profile]
     if profiled:

@@ -1,8 +1,6 @@
 """Loading trained weights into a registry model, with one-line errors that say what is wrong and what to do."""
 from __future__ import annotations
 
-import hashlib
-import os
 import pickle
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -13,6 +11,7 @@ import torch
 from torch import nn
 
 from edgeav.errors import CheckpointError
+from edgeav.files import one_line, sha256_file, write_atomically
 
 # Where training scripts nest the weights, in the order they are preferred (EMA weights are what one deploys).
 STATE_DICT_KEYS = ("state_dict_ema", "state_dict", "model")
@@ -35,16 +34,7 @@ class CheckpointInfo:
 
 def save_atomically(payload: Any, path: str | Path) -> Path:
     """``torch.save`` to a temporary file beside ``path``, then rename: a crash never leaves half a checkpoint."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(path, lambda f: torch.save(payload, f))
 
 
 def load_checkpoint(
@@ -68,10 +58,21 @@ def load_checkpoint(
         state = transform(state)
     _check_fits(model, state, path)
     model.load_state_dict(state, strict=True)
-    return CheckpointInfo(path=path, sha256=_sha256(path), key=key, tensors=len(state))
+    return CheckpointInfo(path=path, sha256=sha256_file(path), key=key, tensors=len(state))
+
+
+# How every torch.save file begins: a zip archive (the default since 1.6) or a pickle's PROTO opcode (legacy).
+_TORCH_SAVE_MAGIC = (b"PK\x03\x04", b"\x80")
 
 
 def _read(path: Path) -> Any:
+    with path.open("rb") as f:
+        head = f.read(4)
+    if not head.startswith(_TORCH_SAVE_MAGIC):
+        raise CheckpointError(
+            f"'{path}' is not a PyTorch checkpoint (not a torch.save file); pass the .pt/.pth file that "
+            "torch.save wrote"
+        )
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -80,10 +81,10 @@ def _read(path: Path) -> Any:
                 f"checkpoint '{path}' holds Python objects besides tensors, which weights_only=True refuses; "
                 "re-save it with torch.save(model.state_dict(), path)"
             ) from exc
-        raise CheckpointError(f"checkpoint '{path}' is corrupt ({_first_line(exc)}); re-download or re-save it") from exc
+        raise CheckpointError(f"checkpoint '{path}' is corrupt ({one_line(exc)}); re-download or re-save it") from exc
     except Exception as exc:  # corrupt pickles raise KeyError, EOFError, RuntimeError, BadZipFile, ...
         raise CheckpointError(
-            f"cannot read checkpoint '{path}': truncated or not a torch.save file ({_first_line(exc)}); "
+            f"cannot read checkpoint '{path}': truncated or not a torch.save file ({one_line(exc)}); "
             "re-download or re-save it"
         ) from exc
 
@@ -142,16 +143,3 @@ def _check_fits(model: nn.Module, state: Mapping[str, torch.Tensor], path: Path)
 
 def _names(keys: list[str]) -> str:
     return ", ".join(keys[:_SHOW]) + (", ..." if len(keys) > _SHOW else "")
-
-
-def _first_line(exc: BaseException) -> str:
-    line = next((ln.strip() for ln in str(exc).splitlines() if ln.strip()), type(exc).__name__)
-    return line if len(line) <= 160 else line[:157] + "..."
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

@@ -150,12 +150,3 @@ def to_tensor(x: torch.Tensor | np.ndarray) -> torch.Tensor:
     """A contiguous CPU tensor that owns its memory."""
     t = x.detach().cpu() if isinstance(x, torch.Tensor) else torch.from_numpy(np.asarray(x))
     return t.clone(memory_format=torch.contiguous_format)
-
-
-def one_line(exc: BaseException, limit: int = 240) -> str:
-    """``Type: first line of the message``, shortened: converter errors span pages, ours span one line."""
-    text = str(exc).strip()
-    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
-    if len(first) > limit:
-        first = first[: limit - 3] + "..."
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from edgeav.errors import ExportError
+from edgeav.files import one_line
 from edgeav.specs import IOSpec
 from export_targets.base import (
     ArtifactStructure,
@@ -22,7 +23,6 @@ from export_targets.base import (
     LoweringReport,
     LoweringRequest,
     TensorInfo,
-    one_line,
     to_numpy,
 )
 from export_targets.formats import format_info

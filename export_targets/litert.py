@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from edgeav.errors import ExportError, MissingDependencyError
+from edgeav.files import one_line
 from edgeav.specs import IOSpec
 from export_targets.base import (
     ArtifactStructure,
@@ -20,7 +21,6 @@ from export_targets.base import (
     LoweringReport,
     LoweringRequest,
     TensorInfo,
-    one_line,
 )
 from export_targets.formats import format_info
 from export_targets.runners import LiteRTRunner

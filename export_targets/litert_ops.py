@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from edgeav.errors import ExportError
-from export_targets.base import one_line
+from edgeav.files import one_line
 from export_targets.runners import OpProfile, OpRecord
 
 METHOD = ("op isolation: each op cut into a one-op .tflite and timed alone on its real input values "

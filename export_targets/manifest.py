@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import platform
 from collections.abc import Mapping
@@ -13,10 +12,10 @@ from typing import Any
 
 import edgeav
 from edgeav.errors import UsageError
+from edgeav.files import digest, write_json_atomically
 from edgeav.specs import IOSpec
 from export_targets.base import ArtifactStructure, TargetInfo
 from export_targets.parity import ParityReport
-from export_targets.staging import write_text_atomically
 
 SCHEMA_VERSION = 1
 
@@ -44,26 +43,6 @@ def tool_versions() -> dict[str, str | None]:
         except metadata.PackageNotFoundError:
             versions[dist] = None
     return versions
-
-
-def artifact_digest(path: Path) -> tuple[str, int]:
-    """sha256 and size in bytes of a file, or of a directory (e.g. .mlpackage) as a tree.
-
-    A tree's digest hashes, in sorted order, each file's relative POSIX path, a NUL, its sha256 and a newline.
-    """
-    if path.is_file():
-        h = hashlib.sha256()
-        with path.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        return h.hexdigest(), path.stat().st_size
-    tree = hashlib.sha256()
-    size = 0
-    for f in sorted(p for p in path.rglob("*") if p.is_file()):
-        digest, n = artifact_digest(f)
-        size += n
-        tree.update(f"{f.relative_to(path).as_posix()}\0{digest}\n".encode())
-    return tree.hexdigest(), size
 
 
 def _config_dict(config: Any) -> Any:
@@ -97,7 +76,7 @@ def build_manifest(
     accuracy: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything an app or a reviewer needs to know about one artifact, as JSON-ready data."""
-    sha, size = artifact_digest(artifact)
+    sha, size = digest(artifact)
     return {
         "schema_version": SCHEMA_VERSION,
         "model": model_name,
@@ -141,7 +120,7 @@ def manifest_path(artifact: Path) -> Path:
 
 
 def write_manifest(manifest: Mapping[str, Any], path: Path) -> None:
-    write_text_atomically(path, json.dumps(manifest, indent=2, allow_nan=False) + "\n")
+    write_json_atomically(path, manifest, allow_nan=False)
 
 
 def read_manifest(artifact: Path) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from edgeav.errors import ExportError
+from edgeav.files import one_line
 from edgeav.specs import IOSpec
 from export_targets.base import (
     ArtifactStructure,
@@ -15,7 +16,6 @@ from export_targets.base import (
     LoweringReport,
     LoweringRequest,
     TensorInfo,
-    one_line,
 )
 from export_targets.formats import format_info
 from export_targets.runners import ONNXRunner

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from edgeav.errors import EdgeAVError, ExportError, UsageError
+from edgeav.files import one_line
 from edgeav.registry import ModelEntry
 from edgeav.specs import IOSpec
 from export_targets._quiet import CapturedOutput, captured_output
@@ -30,7 +31,6 @@ from export_targets.base import (
     LoweringRequest,
     TargetInfo,
     TensorInfo,
-    one_line,
     to_tensor,
 )
 from export_targets.formats import (

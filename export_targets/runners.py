@@ -34,7 +34,8 @@ from torch import nn
 from edgeav.errors import ExportError, MissingDependencyError
 from edgeav.specs import IOSpec
 from export_targets._quiet import captured_output
-from export_targets.base import one_line, to_numpy, to_tensor
+from edgeav.files import one_line
+from export_targets.base import to_numpy, to_tensor
 
 
 @dataclass(frozen=True)

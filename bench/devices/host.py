@@ -11,7 +11,7 @@ from bench.devices.base import Device, Measurement, RunSettings
 from bench.stats import Stats, interleaved, timed_runs
 from bench.targets import BenchTarget
 from edgeav.errors import EdgeAVError, ExportError
-from export_targets.base import one_line
+from edgeav.files import one_line
 
 
 @contextlib.contextmanager

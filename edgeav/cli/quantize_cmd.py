@@ -4,7 +4,6 @@ a per-block sensitivity report."""
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import torch
@@ -14,13 +13,13 @@ from rich.table import Table
 
 from edgeav.checkpoints import load_checkpoint
 from edgeav.errors import UsageError
+from edgeav.files import write_json_atomically
 from edgeav.registry import get_model_entry
 from edgeav.train.evaluate import evaluate
 from edgeav.train.objectives import get_objective
 from edgeav.train.samples import FrameSamples
 from export_targets.formats import resolve_targets
 from export_targets.int8 import quantization_rewrite
-from export_targets.staging import write_text_atomically
 from quantize.api import QATConfig
 
 
@@ -103,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
     path = save_quantized(sim, record, args.out / "quantized.pt")
     if args.sensitivity:
         record["sensitivity"] = _sensitivity(model, example, train, test, names, objective, args)
-    write_text_atomically(args.out / "quantize.json", json.dumps(record, indent=2, default=str) + "\n")
+    write_json_atomically(args.out / "quantize.json", record, default=str)
     table = Table(title=escape(f"{entry.name} [{config_name}] {args.method.upper()} on {args.data} (test)"))
     for col in ("model", "mIoU", "F"):
         table.add_column(col, justify="right")

@@ -20,13 +20,13 @@ from rich.table import Table
 
 from edgeav.checkpoints import load_checkpoint
 from edgeav.errors import UsageError
+from edgeav.files import write_json_atomically
 from edgeav.registry import get_model_entry
 from edgeav.train.audio_tagging import audio_trunk, load_audio_trunk
 from edgeav.train.evaluate import evaluate, evaluate_artifact
 from edgeav.train.objectives import get_objective
 from edgeav.train.samples import FrameSamples
 from edgeav.train.trainer import TrainConfig, Trainer, init_distributed
-from export_targets.staging import write_text_atomically
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -142,8 +142,8 @@ def run_eval(args: argparse.Namespace) -> int:
     title = f"{name} on {args.data} [{args.split}]" + (" — audio shuffled across clips" if args.shuffle_audio else "")
     _print_scores(Console(), title, scores)
     if args.json:
-        write_text_atomically(args.json, json.dumps({"source": name, "data": args.data, "split": args.split,
-                                                     "shuffled_audio": args.shuffle_audio, **scores}, indent=2))
+        write_json_atomically(args.json, {"source": name, "data": args.data, "split": args.split,
+                                          "shuffled_audio": args.shuffle_audio, **scores})
     return 0
 
 

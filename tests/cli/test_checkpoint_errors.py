@@ -67,10 +67,13 @@ def test_truncated_file(model, tmp_path: Path) -> None:
     assert "truncated or not a torch.save file" in error_of(model, path)
 
 
-def test_not_a_torch_file(model, tmp_path: Path) -> None:
+@pytest.mark.parametrize("text", ["hello", "model.weight = 1\n", '{"state_dict": {}}'])
+def test_a_text_file_is_not_a_pytorch_checkpoint(model, tmp_path: Path, text: str) -> None:
+    # torch.load calls "model.weight = 1" a file holding Python objects besides tensors: it is neither.
     path = tmp_path / "w.pt"
-    path.write_text("hello")
-    assert "re-download or re-save" in error_of(model, path)
+    path.write_text(text)
+    msg = error_of(model, path)
+    assert "is not a PyTorch checkpoint" in msg and "Python objects" not in msg
 
 
 def test_list_instead_of_dict(model, tmp_path: Path) -> None:

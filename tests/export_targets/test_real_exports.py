@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from edgeav.errors import ExportError
+from edgeav.files import digest
 from export_targets import load_artifact
-from export_targets.manifest import artifact_digest
 from export_targets.onnx import ONNXTarget
 from export_targets.pipeline import ExportResult, export_model
 
@@ -53,7 +53,7 @@ def test_manifest_describes_the_artifact(exported, fmt: str) -> None:
     result = exported[fmt]
     m = manifest(result)
     assert m["target"] == fmt and m["model"] == "tinyav" and m["config_name"] == "small"
-    assert (m["sha256"], m["size_bytes"]) == artifact_digest(result.path)
+    assert (m["sha256"], m["size_bytes"]) == digest(result.path)
     assert m["io"]["inputs"][1]["shape"] == [1, 16000] and m["io"]["output_reading"]
     assert m["tools"]["torch"].startswith("2.13")
 
