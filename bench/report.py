@@ -15,7 +15,7 @@ from bench.estimate import LABEL
 from bench.harness import BenchReport
 from bench.profiles import PROFILES
 from edgeav.files import write_json_atomically, write_text_atomically
-from export_targets.runners import OpProfile
+from export_targets.runtime import OpProfile
 
 FORMAT_TITLES = {"executorch": "ExecuTorch .pte", "litert": "LiteRT .tflite", "onnx": "ONNX Runtime .onnx",
                  "coreml": "Core ML .mlpackage", "eager": "PyTorch eager"}

@@ -1,75 +1,21 @@
-"""The table of export formats and target presets; every --target / --precision check reads it.
+"""The table of export formats and target presets; every --target / --precision check reads it, and
+every saved artifact opens through it (:func:`open_artifact`).
 
-Each format's code lives in its own module (``export_targets.<name>``) and is imported only when that
-format is used, so listing formats or rejecting a bad option never imports a converter.
+Each format is a folder (``export_targets/<name>/``) whose ``__init__`` holds its row (``INFO``); its
+converter is imported only when that format lowers, so listing formats or rejecting a bad option never
+imports one.
 """
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from types import MappingProxyType
 
 from edgeav.errors import MissingDependencyError, UsageError
 from edgeav.specs import IOSpec
-from export_targets.base import ExportTarget, Runner, TargetInfo
+from export_targets import coreml, executorch, litert, onnx
+from export_targets.runtime import ArtifactRunner
+from export_targets.target import ExportTarget, TargetInfo
 
-_FP32 = MappingProxyType({"fp32": "fp32"})
-_FP32_INT8 = MappingProxyType({"fp32": "fp32", "int8": "int8"})  # int8: recipes in quantize.recipes
-
-FORMATS: tuple[TargetInfo, ...] = (
-    TargetInfo(
-        name="executorch",
-        lowering_cost=4,
-        implementation="export_targets.executorch:ExecuTorchTarget",
-        title="ExecuTorch (XNNPACK)",
-        suffix=".pte",
-        precisions=_FP32_INT8,
-        requires=("executorch",),
-        runtimes=("executorch",),
-        pip_extra="executorch",
-        notes="torch.export -> to_edge_transform_and_lower(XnnpackPartitioner) -> .pte",
-    ),
-    TargetInfo(
-        name="litert",
-        lowering_cost=3,
-        implementation="export_targets.litert:LiteRTTarget",
-        title="LiteRT (TFLite)",
-        suffix=".tflite",
-        precisions=_FP32_INT8,
-        requires=("litert_torch",),
-        runtimes=("ai_edge_litert", "tflite_runtime"),
-        pip_extra="tflite",
-        notes="litert_torch.convert -> .tflite; the interpreter applies XNNPACK by default",
-    ),
-    TargetInfo(
-        name="coreml",
-        lowering_cost=2,
-        implementation="export_targets.coreml:CoreMLTarget",
-        title="Core ML",
-        suffix=".mlpackage",
-        # Core ML computes in fp16 (mlprogram default, what the Neural Engine runs); I/O stays fp32.
-        # int8: int8 weights (per channel) with fp16 activations, via coremltools.optimize.
-        precisions=MappingProxyType({"fp32": "fp16", "int8": "w8a16"}),
-        requires=("coremltools",),
-        runtimes=("coremltools",),
-        pip_extra="coreml",
-        platforms=("darwin",),
-        is_directory=True,
-        notes="torch.export(...).run_decompositions({}) -> ct.convert(mlprogram, iOS16, fp16)",
-    ),
-    TargetInfo(
-        name="onnx",
-        lowering_cost=1,
-        implementation="export_targets.onnx:ONNXTarget",
-        title="ONNX",
-        suffix=".onnx",
-        precisions=_FP32,
-        requires=("onnx", "onnxscript", "onnxsim"),
-        runtimes=("onnxruntime",),
-        pip_extra="onnx",
-        notes="torch.onnx.export(dynamo=True) -> onnxsim; verified with ONNX Runtime (CPU)",
-    ),
-)
+FORMATS: tuple[TargetInfo, ...] = (executorch.INFO, litert.INFO, coreml.INFO, onnx.INFO)
 
 PRESETS: dict[str, tuple[str, ...]] = {
     "android": ("executorch", "litert"),
@@ -158,11 +104,10 @@ def check_installed(targets: tuple[TargetInfo, ...]) -> None:
 
 
 def get_target(name: str) -> ExportTarget:
-    """An instance of the format's ExportTarget (imports its module now)."""
+    """The format's ExportTarget (its converter is imported when a step runs)."""
     info = format_info(name)
     check_installed((info,))
-    module_name, _, class_name = info.implementation.partition(":")
-    return getattr(importlib.import_module(module_name), class_name)()
+    return ExportTarget(info)
 
 
 def format_of(path: Path | str) -> TargetInfo:
@@ -174,9 +119,18 @@ def format_of(path: Path | str) -> TargetInfo:
     raise UsageError(f"'{path}' is not an artifact edgeav knows; suffixes: {', '.join(f.suffix for f in FORMATS)}")
 
 
-def load_artifact(path: Path | str, io_spec: IOSpec | None = None) -> Runner:
-    """A runner for a saved artifact of any format (what ``bench`` and scripts use)."""
-    return get_target(format_of(path).name).load(Path(path), io_spec)
+def open_artifact(path: Path | str, io_spec: IOSpec | None = None, threads: int | None = None) -> ArtifactRunner:
+    """A runner for a saved artifact of any format, with ``threads`` threads (None: the runtime's default).
+
+    The one opener ``bench``, ``edgeav eval`` and scripts use; export verification goes through the same
+    ``ExportTarget.load`` for the artifact it has just written.
+    """
+    info = format_of(path)
+    if info.runtime_module() is None:  # opening needs the runtime only, not the converter
+        raise MissingDependencyError(
+            f"no {info.title} runtime to open {Path(path).name}; install it with: pip install 'edgeav[{info.pip_extra}]'"
+        )
+    return ExportTarget(info).load(Path(path), io_spec, threads)
 
 
 def _unknown_target(name: str) -> str:

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from edgeav.errors import ExportError, ParityError
-from export_targets.base import to_numpy, to_tensor
+from export_targets.runtime import to_numpy, to_tensor
 
 # Minimum SQNR (dB) per precision the artifact computes in.
 # int8 artifacts are compared with their own quantized graph run in PyTorch (same arithmetic, different

@@ -15,7 +15,7 @@ from typing import Any
 
 from bench.stats import Stats
 from bench.targets import BenchTarget
-from export_targets.runners import OpProfile
+from export_targets.runtime import OpProfile
 
 
 @dataclass(frozen=True)

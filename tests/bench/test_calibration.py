@@ -11,7 +11,7 @@ from bench.estimate import class_floor_ms
 from bench.profiles import CoreCluster, DeviceProfile
 from edgeav.cli.main import main
 from edgeav.errors import UsageError
-from export_targets.runners import OpRecord
+from export_targets.runtime import OpRecord
 
 # 1 GFLOP/s and 1 GB/s: an op with F GFLOPs and B GB costs max(F, B) seconds.
 HOST = DeviceProfile("host", "host", (CoreCluster("h", 1, 1.0, 1, 4),), dram_gbs=1.0, source="test")

@@ -1,7 +1,9 @@
 """Per-op record parsers on recorded runtime output (no runtime needed)."""
 import pytest
 
-from export_targets.runners import eager_profile, ort_profile, records_from_events
+from export_targets.eager import eager_profile
+from export_targets.executorch.profile import records_from_events
+from export_targets.onnx.profile import ort_profile
 
 
 def test_etdump_events_become_records_unique_per_delegate() -> None:

@@ -5,15 +5,12 @@ import numpy as np
 import pytest
 
 from edgeav.errors import ExportError
-from export_targets import load_artifact
-from export_targets.litert_ops import single_op_model
-from export_targets.runners import (
-    EagerRunner,
-    ExecuTorchRunner,
-    LiteRTRunner,
-    ONNXRunner,
-    open_runner,
-)
+from export_targets.eager import EagerRunner
+from export_targets.executorch.runner import ExecuTorchRunner
+from export_targets.formats import get_target, open_artifact
+from export_targets.litert.profile import single_op_model
+from export_targets.litert.runner import LiteRTRunner
+from export_targets.onnx.runner import ONNXRunner
 
 pytestmark = pytest.mark.slow
 
@@ -23,15 +20,15 @@ EXPECTED = {"executorch": ExecuTorchRunner, "litert": LiteRTRunner, "onnx": ONNX
 @pytest.mark.parametrize("fmt", ["executorch", "litert", "onnx"])
 def test_export_verification_and_the_harness_share_one_runner_class(tiny_artifacts, tiny_av_entry, fmt) -> None:
     spec = tiny_av_entry.io_spec(tiny_av_entry.config("small"))
-    assert type(load_artifact(tiny_artifacts[fmt], spec)) is EXPECTED[fmt]
-    assert type(open_runner(tiny_artifacts[fmt], spec, threads=1)) is EXPECTED[fmt]
+    assert type(get_target(fmt).load(tiny_artifacts[fmt], spec)) is EXPECTED[fmt]
+    assert type(open_artifact(tiny_artifacts[fmt], spec, threads=1)) is EXPECTED[fmt]
 
 
 @pytest.mark.parametrize("fmt", ["executorch", "litert", "onnx"])
 def test_runners_profile_per_op_and_agree_with_eager(tiny_artifacts, tiny_av_entry, fmt) -> None:
     cfg = tiny_av_entry.config("small")
     spec, sample = tiny_av_entry.io_spec(cfg), tiny_av_entry.samples(cfg, 1, 0)[0]
-    runner = open_runner(tiny_artifacts[fmt], spec, threads=1)
+    runner = open_artifact(tiny_artifacts[fmt], spec, threads=1)
     eager = EagerRunner(tiny_av_entry.build("small"), spec, threads=1)
     np.testing.assert_allclose(runner.run(sample)[0], eager.run(sample)[0], atol=1e-5)
     profile = runner.profile(sample, runs=3, warmup=1)
@@ -42,7 +39,7 @@ def test_runners_profile_per_op_and_agree_with_eager(tiny_artifacts, tiny_av_ent
 
 def test_executorch_records_the_xnnpack_internal_ops(tiny_artifacts, tiny_av_entry) -> None:
     cfg = tiny_av_entry.config("small")
-    p = open_runner(tiny_artifacts["executorch"], tiny_av_entry.io_spec(cfg)).profile(
+    p = open_artifact(tiny_artifacts["executorch"], tiny_av_entry.io_spec(cfg)).profile(
         tiny_av_entry.samples(cfg, 1, 0)[0], runs=2, warmup=1)
     convs = [r for r in p.records if r.op_type.startswith("Convolution")]
     assert convs and all(r.delegated and r.backend == "XNNPACK" for r in convs)
@@ -57,7 +54,7 @@ def test_litert_isolates_every_op_and_marks_what_xnnpack_took(tiny_artifacts, ti
     one = single_op_model(model, 0)
     assert len(one.subgraphs[0].operators) == 1 and len(one.operatorCodes) == 1
     cfg = tiny_av_entry.config("small")
-    p = open_runner(path, tiny_av_entry.io_spec(cfg)).profile(tiny_av_entry.samples(cfg, 1, 0)[0], runs=2, warmup=1)
+    p = open_artifact(path, tiny_av_entry.io_spec(cfg)).profile(tiny_av_entry.samples(cfg, 1, 0)[0], runs=2, warmup=1)
     assert len(p.records) == n_ops
     assert any(r.op_type == "CONV_2D" and r.delegated for r in p.records)
     assert "isolation" in p.method and p.notes[0].startswith("sum of isolated ops")
@@ -71,4 +68,4 @@ def test_eager_profile_reports_aten_ops(tiny_av_entry) -> None:
 
 def test_bad_thread_count_is_one_line(tiny_artifacts) -> None:
     with pytest.raises(ExportError, match="at least 1"):
-        open_runner(tiny_artifacts["onnx"], threads=0)
+        open_artifact(tiny_artifacts["onnx"], threads=0)

@@ -7,7 +7,7 @@ from torch import nn
 
 ct = pytest.importorskip("coremltools")
 
-from export_targets.coreml import fp16_outside_log_domain
+from export_targets.coreml.passes import fp16_outside_log_domain
 
 pytestmark = pytest.mark.slow
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from export_targets.executorch import drop_noop_expands, node_source
+from export_targets.executorch.lower import node_source
+from export_targets.executorch.passes import drop_noop_expands
 
 
 class _Queries(nn.Module):

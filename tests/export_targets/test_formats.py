@@ -5,7 +5,7 @@ import pytest
 
 from edgeav.errors import MissingDependencyError, UsageError
 from export_targets import FORMATS, PRESETS, export_formats, resolve_targets
-from export_targets.base import TargetInfo
+from export_targets.target import TargetInfo
 from export_targets.formats import (
     check_installed,
     check_precision,
@@ -58,7 +58,7 @@ def test_coreml_exports_fp32_request_as_fp16_compute() -> None:
 
 
 def test_missing_module_names_the_pip_extra() -> None:
-    fake = TargetInfo(name="fake", implementation="x:Y", title="Fake", suffix=".x", precisions={"fp32": "fp32"},
+    fake = TargetInfo(name="fake", package="x", title="Fake", suffix=".x", precisions={"fp32": "fp32"},
                       requires=("surely_not_installed_mod",), runtimes=(), pip_extra="fake")
     with pytest.raises(MissingDependencyError, match=r"pip install 'edgeav\[fake\]'"):
         check_installed((fake,))

@@ -17,7 +17,7 @@ import torch
 
 from edgeav.errors import ExportError, InputShapeError, ParityError
 from export_targets import pipeline
-from export_targets.base import (
+from export_targets.target import (
     ArtifactStructure,
     ExportTarget,
     LoweringReport,

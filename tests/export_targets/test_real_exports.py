@@ -14,8 +14,7 @@ import torch
 
 from edgeav.errors import ExportError
 from edgeav.files import digest
-from export_targets import load_artifact
-from export_targets.onnx import ONNXTarget
+from export_targets import open_artifact
 from export_targets.pipeline import ExportResult, export_model
 
 pytestmark = pytest.mark.slow
@@ -83,7 +82,7 @@ def test_runners_reload_artifacts_for_reuse(exported, fmt: str, tiny_av_entry) -
     sample = tiny_av_entry.samples(tiny_av_entry.config(), 1, seed=99)[0]
     with torch.no_grad():
         want = tiny_av_entry.build()(*sample).numpy()
-    got = load_artifact(exported[fmt].path, io_spec).run(sample)
+    got = open_artifact(exported[fmt].path, io_spec).run(sample)
     assert len(got) == 1 and got[0].shape == want.shape
     assert abs(got[0] - want).max() < 1e-4
 
@@ -92,11 +91,11 @@ def test_real_converter_failure_leaves_no_partial_files(tiny_av_entry, tmp_path:
     """LiteRT really exports first (slowest formats go first); then ONNX writes half a file and dies:
     nothing may remain."""
 
-    def broken_lower(self, request):
+    def broken_lower(request, info):
         request.dest.write_bytes(b"half-written onnx")
         raise RuntimeError("converter crashed")
 
-    monkeypatch.setattr(ONNXTarget, "lower", broken_lower)
+    monkeypatch.setattr("export_targets.onnx.lower.lower", broken_lower)
     out = tmp_path / "dist"
     with pytest.raises(ExportError, match=r"^onnx lowering failed \(RuntimeError: converter crashed\)"):
         export_model(tiny_av_entry, tiny_av_entry.build(), "small", "onnx,litert", out, n_samples=1)

@@ -1,4 +1,4 @@
-"""Per-op LiteRT times by op isolation: the best per-op source the Python wheel allows.
+"""LiteRT per-op times by op isolation: the best per-op source the Python wheel allows.
 
 ``ai_edge_litert`` binds no profiler (``libLiteRt.so`` has a C profiler API, but it is reachable only
 through runtime options the Python wrapper does not expose), and ``benchmark_model`` is not in the wheel.
@@ -24,7 +24,8 @@ import numpy as np
 
 from edgeav.errors import ExportError
 from edgeav.files import one_line
-from export_targets.runners import OpProfile, OpRecord
+from export_targets.litert.interpreter import interpreter_class, open_interpreter
+from export_targets.runtime import OpProfile, OpRecord
 
 METHOD = ("op isolation: each op cut into a one-op .tflite and timed alone on its real input values "
           "(same interpreter, threads and XNNPACK delegate); excludes cross-op fusion")
@@ -138,8 +139,6 @@ def _all_tensor_values(path: Path, feed: dict[str, np.ndarray]) -> dict[int, np.
 def _time_model(content: bytes, inputs: list[np.ndarray], runs: int, warmup: int,
                 threads: int | None) -> tuple[float, bool]:
     """Median ms of ``invoke`` on a one-op model, and whether XNNPACK took the op."""
-    from export_targets.litert import interpreter_class
-
     cls, _ = interpreter_class()
     try:
         interpreter = cls(model_content=content, num_threads=threads)
@@ -159,9 +158,7 @@ def _time_model(content: bytes, inputs: list[np.ndarray], runs: int, warmup: int
 
 
 def _whole_graph_ms(path: Path, feed: dict[str, np.ndarray], runs: int, warmup: int, threads: int | None) -> float:
-    from export_targets.litert import _interpreter
-
-    runner = _interpreter(path, threads).get_signature_runner()
+    runner = open_interpreter(path, threads).get_signature_runner()
     times = []
     for i in range(warmup + runs):
         start = time.perf_counter_ns()

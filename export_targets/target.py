@@ -1,25 +1,26 @@
-"""The protocol every export format implements, and the facts that describe a format.
+"""What an export format is: a frozen :class:`TargetInfo` (its table row) and an :class:`ExportTarget`.
 
-A format is two things: a frozen :class:`TargetInfo` (data: suffix, precisions, required modules, where
-its artifacts run) and an :class:`ExportTarget` (behaviour: lower a module to an artifact, describe a
-saved artifact's structure, load it into a :class:`Runner`). The pipeline, the CLI and ``bench`` only
-talk to these two faces.
+Each format is a folder, ``export_targets/<name>/``: its ``__init__`` holds the ``INFO`` row, ``lower.py``
+has ``lower(request, info) -> LoweringReport``, ``runner.py`` has ``inspect(path) -> ArtifactStructure`` and
+``RUNNER`` (its :class:`~export_targets.runtime.ArtifactRunner`). :class:`ExportTarget` reaches them only
+when a step runs, so listing formats or rejecting a bad option never imports a converter.
 """
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import sys
-from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from types import ModuleType
+from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from edgeav.specs import IOSpec
+from export_targets.runtime import ArtifactRunner
 
 
 @dataclass(frozen=True)
@@ -27,13 +28,17 @@ class TargetInfo:
     """What a format is: the row of the ``export_formats()`` table."""
 
     name: str  # the --target name, e.g. "executorch"
-    implementation: str  # "module:Class" of the ExportTarget, imported only when used
+    package: str  # the format's folder as a module, e.g. "export_targets.executorch"
     title: str  # for people, e.g. "ExecuTorch (XNNPACK)"
     suffix: str  # ".pte"; a suffix naming a directory when ``is_directory``
     precisions: Mapping[str, str]  # requested precision -> precision the artifact computes in
     requires: tuple[str, ...]  # modules needed to lower
     runtimes: tuple[str, ...]  # modules able to run the artifact: any one of them is enough
     pip_extra: str  # the pyproject extra that installs ``requires``
+    # The model-layer rewrites (edgeav.models.rewrites names) and checks this format's export applies,
+    # in the order they run: constructs its converter or delegate cannot take, swapped before lowering.
+    rewrites: tuple[str, ...] = ()
+    checks: tuple[str, ...] = ()
     platforms: tuple[str, ...] = ()  # ``sys.platform`` values where the runtime works; () = anywhere
     is_directory: bool = False
     notes: str = ""
@@ -113,40 +118,31 @@ class LoweringReport:
     ops: tuple[str, ...] = ()  # the op set seen while lowering, for formats whose artifact does not list it
 
 
-class Runner(Protocol):
-    """A loaded artifact. ``run`` takes the inputs in IOSpec order and returns the outputs in order."""
+class ExportTarget:
+    """One export format's three steps, each done by the format folder's own module (see the module doc).
 
-    def run(self, inputs: Sequence[torch.Tensor | np.ndarray]) -> list[np.ndarray]: ...
+    Tests replace a format by subclassing this and overriding the steps.
+    """
 
+    def __init__(self, info: TargetInfo) -> None:
+        self.info = info
 
-class ExportTarget(ABC):
-    """One export format. Subclasses set ``info`` and implement the three steps."""
-
-    info: ClassVar[TargetInfo]
-
-    @abstractmethod
     def lower(self, request: LoweringRequest) -> LoweringReport:
         """Convert ``request.model`` (eval mode, rewrites applied) and write the artifact to ``request.dest``."""
+        return self._part("lower").lower(request, self.info)
 
-    @abstractmethod
     def inspect(self, path: Path) -> ArtifactStructure:
         """Read a saved artifact's inputs, outputs and op set without executing it."""
+        return self._part("runner").inspect(Path(path))
 
-    @abstractmethod
-    def load(self, path: Path, io_spec: IOSpec | None = None) -> Runner:
+    def load(self, path: Path, io_spec: IOSpec | None = None, threads: int | None = None) -> ArtifactRunner:
         """Load a saved artifact for execution on this host (see ``TargetInfo.run_skip_reason``).
 
-        With ``io_spec``, runners of formats that name their inputs bind them by name, not by position.
+        With ``io_spec``, runners of formats that name their inputs bind them by name, not by position;
+        ``threads`` None leaves the runtime's default thread count.
         """
+        runner: type[ArtifactRunner] = self._part("runner").RUNNER
+        return runner(Path(path), io_spec, threads)
 
-
-def to_numpy(x: torch.Tensor | np.ndarray) -> np.ndarray:
-    """A C-contiguous numpy array (no 0-strides, which some runtimes misread)."""
-    arr = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
-    return np.ascontiguousarray(arr)
-
-
-def to_tensor(x: torch.Tensor | np.ndarray) -> torch.Tensor:
-    """A contiguous CPU tensor that owns its memory."""
-    t = x.detach().cpu() if isinstance(x, torch.Tensor) else torch.from_numpy(np.asarray(x))
-    return t.clone(memory_format=torch.contiguous_format)
+    def _part(self, module: str) -> ModuleType:
+        return importlib.import_module(f"{self.info.package}.{module}")
