@@ -6,7 +6,9 @@ from typing import Any
 
 import torch
 
-from edgeav.errors import InputShapeError
+from edgeav.errors import InputShapeError, UsageError
+
+AUDIO_WINDOWS = ("centred", "trailing")  # edgeav.data.windows reads this tuple
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,13 @@ class IOSpec:
     sample_rate: int | None = None
     samples_per_frame: int | None = None
     labels: tuple[str, ...] = field(default_factory=tuple)
+    # Which second of audio goes with the frame (edgeav.data.windows): "centred" (the datasets' layout) or
+    # "trailing" (the last second before the frame, what a live app has).
+    audio_window: str = "centred"
+
+    def __post_init__(self) -> None:
+        if self.audio_window not in AUDIO_WINDOWS:
+            raise UsageError(f"audio_window '{self.audio_window}' is unknown; choose one of {', '.join(AUDIO_WINDOWS)}")
 
     def check_inputs(self, tensors: tuple[torch.Tensor, ...]) -> None:
         if len(tensors) != len(self.inputs):
@@ -66,4 +75,5 @@ class IOSpec:
             "sample_rate": self.sample_rate,
             "samples_per_frame": self.samples_per_frame,
             "labels": list(self.labels),
+            "audio_window": self.audio_window,
         }

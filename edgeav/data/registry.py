@@ -13,8 +13,12 @@ Specs (``--data SPEC`` on the command line):
 ``avsbench-avss:PATH``
 ``avsal-NAME:PATH``                audio-visual saliency layout, dataset NAME (DIEM, Coutrot_db1, ...); fold 1
 ``saliency-images:PATH``           still-image saliency layout
+``salicon:PATH``                   SALICON (LSUN 2017 layout: images/, maps/, fixations/*.mat); train, val
+``mit1003:PATH``                   MIT1003 (ALLSTIMULI/, ALLFIXATIONMAPS/); every 10th image held out (val = test)
 ``PATH``                           a folder written by ``edgeav data make``: its layout is detected
 =================================  ================================================================
+
+Every spec also takes ``audio_window=centred|trailing`` (default centred; see :mod:`edgeav.data.windows`).
 
 Synthetic splits differ by seed: split ``s`` of seed ``k`` uses seed ``1000·k + index(s)``.
 """
@@ -34,7 +38,10 @@ from edgeav.data.saliency import (
     SyntheticSaliencyClips,
     SyntheticSaliencyImages,
 )
+from edgeav.data.saliency.mit1003 import MIT1003Images
+from edgeav.data.saliency.salicon import SaliconImages
 from edgeav.data.synthetic import PRESETS, SyntheticAVScenes, scene_config
+from edgeav.data.windows import DEFAULT_AUDIO_WINDOW, WindowedClips, split_option
 from edgeav.errors import DataError, UsageError
 
 SPLITS = ("train", "val", "test")
@@ -131,6 +138,8 @@ OPENERS: dict[str, Callable[[str, str, str], Any]] = {
     "avsbench-ms3": _avsbench("ms3"),
     "avsbench-avss": _avsbench("avss"),
     "saliency-images": lambda spec, path, split: SaliencyImageFolder(path, split),
+    "salicon": lambda spec, path, split: SaliconImages(path, split),
+    "mit1003": lambda spec, path, split: MIT1003Images(path, split),
 }
 
 
@@ -153,7 +162,11 @@ def detect_spec(path: str | Path) -> str:
         lists = sorted((root / "fold_lists").glob("*_list_*_fps.txt"))
         if lists:
             return f"avsal-{lists[0].name.split('_list_')[0]}:{root}"
+    if (root / "ALLSTIMULI").is_dir():
+        return f"mit1003:{root}"
     if (root / "images").is_dir() and (root / "fixations").is_dir():
+        if any((root / "fixations").glob("*/*.mat")):
+            return f"salicon:{root}"
         return f"saliency-images:{root}"
     raise DataError(
         f"{root} has no known layout: expected {root / 'Single-source' / 's4_meta_data.csv'}, "
@@ -163,16 +176,23 @@ def detect_spec(path: str | Path) -> str:
 
 
 def open_dataset(spec: str, split: str = "train") -> Any:
-    """The dataset named by ``spec`` (see the module docstring), split ``split``."""
+    """The dataset named by ``spec`` (see the module docstring), split ``split``; any spec takes
+    ``audio_window=centred|trailing`` (:mod:`edgeav.data.windows`)."""
     if split not in SPLITS:
         raise UsageError(f"split '{split}' is unknown; choose one of {', '.join(SPLITS)}")
+    spec, window = split_option(spec)
+    clips = _open(spec, split)
+    return clips if window == DEFAULT_AUDIO_WINDOW else WindowedClips(clips, window)
+
+
+def _open(spec: str, split: str) -> Any:
     scheme, _, rest = spec.partition(":")
     if scheme in OPENERS:
         return OPENERS[scheme](spec, rest, split)
     if scheme.startswith("avsal-") and len(scheme) > len("avsal-"):
         return _av_saliency(spec, rest, split)
     if Path(spec).exists():
-        return open_dataset(detect_spec(spec), split)
+        return _open(detect_spec(spec), split)
     raise UsageError(
         f"unknown dataset '{spec}'; use one of {', '.join(OPENERS)}, avsal-NAME:PATH, or a dataset folder"
     )
