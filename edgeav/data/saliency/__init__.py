@@ -10,6 +10,7 @@ from edgeav.data.saliency.layout import (
     write_av_saliency,
     write_saliency_images,
 )
+from edgeav.data.saliency.samples import SaliencyWindows, audio_ending_at, resize_maps
 from edgeav.data.saliency.synthetic import (
     SaliencyConfig,
     SyntheticSaliencyClips,
@@ -20,9 +21,12 @@ __all__ = [
     "AVSaliencyVideos",
     "SaliencyConfig",
     "SaliencyImageFolder",
+    "SaliencyWindows",
     "SyntheticSaliencyClips",
     "SyntheticSaliencyImages",
+    "audio_ending_at",
     "read_fold_list",
+    "resize_maps",
     "write_av_saliency",
     "write_saliency_images",
 ]

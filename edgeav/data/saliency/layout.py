@@ -5,7 +5,7 @@ Videos (``root`` holds these folders; ``ds`` is the dataset name, e.g. ``DIEM``)
 
     video_frames/{ds}/{vid}/img_{00001..}.jpg
     video_audio/{ds}/{vid}/{vid}.wav
-    annotations/{ds}/{vid}/maps/eyeMap_{00001..}.jpg
+    annotations/{ds}/{vid}/maps/eyeMap_{00001..}.jpg          (optional: a video without maps is unlabelled)
     annotations/{ds}/{vid}/fixations/fixMap_{00001..}.png   (edgeav addition, optional: binary fixation maps)
     fold_lists/{ds}_list_{train|test}_{1,2,3}_fps.txt       (lines "vid nframes fps")
 
@@ -146,7 +146,12 @@ class AVSaliencyVideos(torch.utils.data.Dataset):
         frame_ids = [min(start + j, n - 1) + 1 for j in range(self.clip_frames)]  # files are 1-based
         kw = {"ds": self.name, "vid": vid}
         frames = torch.stack([load_rgb(_path(self.root, FRAME, i=i, **kw), self.size) for i in frame_ids])
-        saliency = torch.stack([load_grey(_path(self.root, EYE_MAP, i=i, **kw), self.size) for i in frame_ids])
+        # Videos without eyeMaps are unlabelled: a distilled student learns them from its teacher alone.
+        labelled = _path(self.root, EYE_MAP, i=frame_ids[0], **kw).exists()
+        if labelled:
+            saliency = torch.stack([load_grey(_path(self.root, EYE_MAP, i=i, **kw), self.size) for i in frame_ids])
+        else:
+            saliency = torch.zeros(frames.shape[0], 1, *frames.shape[-2:])
         fixations = None
         if _path(self.root, FIX_MAP, i=frame_ids[0], **kw).exists():
             fixations = torch.stack(
@@ -165,7 +170,7 @@ class AVSaliencyVideos(torch.utils.data.Dataset):
             fixations=fixations,
             fps=fps,
             sample_rate=self.sample_rate,
-            meta={"video": vid, "dataset": self.name, "start": start, "frames": frame_ids},
+            meta={"video": vid, "dataset": self.name, "start": start, "frames": frame_ids, "labelled": labelled},
         )
 
 

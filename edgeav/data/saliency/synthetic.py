@@ -1,12 +1,18 @@
 """Synthetic audio-visual saliency: short videos with moving, sometimes sounding objects, watched by
 virtual observers; and still images with fixations.
 
-Observer model (documented in docs/data.md). In every frame each of ``observers`` virtual observers
-makes one fixation. With probability ``dwell`` an observer keeps looking at what it looked at in the
-previous frame (the point follows the object); otherwise it picks a new target:
+Observer model (documented in docs/data.md). The sound decides where people look: every clip shows
+``objects`` moving objects of different categories, and at any moment at most one of them sounds (segments
+of ``sound_segment_s`` seconds, each given to one object at random, or to nobody with probability
+``silence_prob``). A sounding object looks exactly like a silent one (``activity_cue`` off: no ripple), and
+speeds are drawn independently of sound, so only the audio's category tells which object it is.
 
-* a sounding object, with weight ``w_sound`` (split evenly among the objects sounding in that frame;
-  the weight is given to the other causes when nothing sounds);
+In every frame each of ``observers`` virtual observers makes one fixation. With probability ``dwell`` an
+observer keeps looking at what it looked at in the previous frame (the point follows the object), except
+at a sound change (an onset, offset or switch of source), which captures every observer's attention:
+all of them pick a new target in that frame. A new target is:
+
+* the sounding object, with weight ``w_sound`` (given to the other causes when nothing sounds);
 * a moving object, with weight ``w_motion``, chosen in proportion to its speed;
 * the centre of the screen, with weight ``w_centre``: a Gaussian of ``centre_sigma`` × frame size;
 * anywhere, with weight ``w_noise``: uniform over the frame.
@@ -41,18 +47,23 @@ class SaliencyConfig:
     frames_per_clip: int = 24
     sample_rate: int = 16000
     num_categories: int = 23
-    objects: tuple[int, int] = (2, 4)
+    objects: tuple[int, int] = (3, 4)  # moving objects per clip, distinct categories
+    static_fraction: float = 0.0  # share of objects that stand still (0: "several moving things")
+    sound_segment_s: tuple[float, float] = (1.0, 3.0)  # one source (or silence) per segment
+    silence_prob: float = 0.15
+    activity_cue: bool = False  # True: sounding objects ripple, so vision alone could find them
     observers: int = 16
     dwell: float = 0.7
-    w_sound: float = 0.5
-    w_motion: float = 0.2
-    w_centre: float = 0.2
+    w_sound: float = 0.6
+    w_motion: float = 0.15
+    w_centre: float = 0.15
     w_noise: float = 0.1
     centre_sigma: float = 0.2
     fixation_noise: float = 0.01
     blur_sigma: float = 0.03
     snr_db: tuple[float, float] = (5.0, 20.0)
     image_fixations: int = 3
+    labelled: bool = True  # False: clips say their maps are withheld (teacher-only distillation data)
     world_seed: int = 0
 
     def __post_init__(self) -> None:
@@ -61,6 +72,13 @@ class SaliencyConfig:
             raise UsageError("observer weights must be non-negative and not all zero")
         if self.frames_per_clip < 1 or self.observers < 1 or min(self.frame_size) < 32:
             raise UsageError("frames_per_clip and observers must be >= 1 and frames at least 32 px")
+        if not 1 <= self.objects[0] <= self.objects[1] or self.objects[1] > self.num_categories:
+            raise UsageError(f"objects {self.objects} must satisfy 1 <= lo <= hi <= num_categories ({self.num_categories})")
+        for name in ("static_fraction", "silence_prob", "dwell"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise UsageError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if not 0 < self.sound_segment_s[0] <= self.sound_segment_s[1]:
+            raise UsageError(f"sound_segment_s {self.sound_segment_s} must satisfy 0 < lo <= hi (seconds)")
 
     @property
     def samples_per_frame(self) -> int:
@@ -107,7 +125,8 @@ class _World:
             c = self.categories[int(cat)]
             radius = float(rng.uniform(0.08, 0.16) * size)
             start = np.array([rng.uniform(radius, h - radius), rng.uniform(radius, w - radius)])
-            speed = float(rng.choice([0.0, rng.uniform(0.5, 4.0)], p=[0.3, 0.7]))  # px per frame
+            moving = rng.random() >= cfg.static_fraction
+            speed = float(rng.uniform(0.5, 4.0)) if moving else 0.0  # px per frame
             heading = rng.uniform(0, 2 * np.pi)
             vel = speed * np.array([np.sin(heading), np.cos(heading)])
             path = start + vel * np.arange(frames)[:, None]
@@ -139,7 +158,7 @@ class _World:
             for k, obj in enumerate(objects):
                 pose = Pose(cx=float(obj["path"][f, 1]), cy=float(obj["path"][f, 0]), radius=obj["radius"],
                             angle=obj["angle"] + obj["spin"] * f)
-                ripple = 0.09 if active is not None and active[k, f] else 0.0
+                ripple = 0.09 if self.config.activity_cue and active is not None and active[k, f] else 0.0
                 draw(canvas, pose, obj["look"], ripple=ripple, ripple_phase=1.7 * f)
             np.clip(canvas, 0.0, 1.0, out=video[f])
         return video
@@ -184,15 +203,45 @@ class SyntheticSaliencyClips(_SeededSaliencyDataset):
     salt = 11
 
     def _schedule(self, rng: np.random.Generator, n: int, frames: int) -> np.ndarray:
-        """[n, T] bool: sound sources switch on and off in segments of 0.5-2 s."""
+        """[n, T] bool: at most one source at a time, in segments of ``sound_segment_s`` seconds."""
+        cfg = self.config
         on = np.zeros((n, frames), dtype=bool)
-        for k in rng.choice(n, int(rng.integers(1, min(2, n) + 1)), replace=False):
-            f = 0
-            while f < frames:
-                length = max(1, int(rng.uniform(0.5, 2.0) * self.config.fps))
-                on[k, f : f + length] = rng.random() < 0.7
-                f += length
+        f = 0
+        while f < frames:
+            length = max(1, int(round(rng.uniform(*cfg.sound_segment_s) * cfg.fps)))
+            source = int(rng.integers(n))
+            if rng.random() >= cfg.silence_prob:
+                on[source, f : f + length] = True
+            f += length
         return on
+
+    def _observe(self, rng: np.random.Generator, objects: list[dict], sounding: np.ndarray) -> list[np.ndarray]:
+        """Fixation points [observers, 2] (y, x) of every frame, following the observer model."""
+        cfg, world = self.config, self._world
+        h, w = cfg.frame_size
+        speeds = np.array([o["speed"] for o in objects])
+        targets: list[int | None] = [None] * cfg.observers
+        points_per_frame = []
+        for f in range(sounding.shape[1]):
+            weights = np.zeros(len(objects) + 2)
+            if sounding[:, f].any():
+                weights[: len(objects)] += cfg.w_sound * sounding[:, f] / sounding[:, f].sum()
+            if speeds.sum() > 0:
+                weights[: len(objects)] += cfg.w_motion * speeds / speeds.sum()
+            weights[-2], weights[-1] = cfg.w_centre, cfg.w_noise
+            # a sound onset, offset or change of source captures everyone's attention: nobody dwells
+            captured = f > 0 and not np.array_equal(sounding[:, f], sounding[:, f - 1])
+            points = []
+            for o in range(cfg.observers):
+                target = targets[o]
+                if not captured and target is not None and target < len(objects) and rng.random() < cfg.dwell:
+                    obj = objects[target]
+                    p = obj["path"][f] + rng.normal(0, 0.35 * obj["radius"], 2)
+                else:
+                    p, targets[o] = world.pick(rng, objects, weights, f)
+                points.append(p)
+            points_per_frame.append(np.clip(np.array(points), [0, 0], [h - 1, w - 1]).astype(np.float32))
+        return points_per_frame
 
     def __getitem__(self, index: int) -> SaliencyClip:
         cfg, world = self.config, self._world
@@ -201,31 +250,9 @@ class SyntheticSaliencyClips(_SeededSaliencyDataset):
         objects = world.objects(rng, t)
         sounding = self._schedule(rng, len(objects), t)
         video = world.render(rng, objects, t, sounding)
-        speeds = np.array([o["speed"] for o in objects])
-        targets = [None] * cfg.observers
-        saliency = np.empty((t, 1, h, w), dtype=np.float32)
-        fixations = np.empty((t, 1, h, w), dtype=np.float32)
-        points_per_frame = []
-        for f in range(t):
-            weights = np.zeros(len(objects) + 2)
-            sound_weight = cfg.w_sound if sounding[:, f].any() else 0.0
-            if sound_weight:
-                weights[: len(objects)] += sound_weight * sounding[:, f] / sounding[:, f].sum()
-            if speeds.sum() > 0:
-                weights[: len(objects)] += cfg.w_motion * speeds / speeds.sum()
-            weights[-2], weights[-1] = cfg.w_centre, cfg.w_noise
-            points = []
-            for o in range(cfg.observers):
-                if targets[o] is not None and targets[o] < len(objects) and rng.random() < cfg.dwell:
-                    obj = objects[targets[o]]
-                    p = obj["path"][f] + rng.normal(0, 0.35 * obj["radius"], 2)
-                else:
-                    p, targets[o] = world.pick(rng, objects, weights, f)
-                points.append(p)
-            pts = np.clip(np.array(points), [0, 0], [h - 1, w - 1])
-            points_per_frame.append(pts.astype(np.float32))
-            saliency[f, 0] = _gaussian_maps(pts, h, w, cfg.blur_sigma * w)
-            fixations[f, 0] = _fixation_map(pts, h, w)
+        points_per_frame = self._observe(rng, objects, sounding)
+        saliency = np.stack([_gaussian_maps(p, h, w, cfg.blur_sigma * w) for p in points_per_frame])[:, None]
+        fixations = np.stack([_fixation_map(p, h, w) for p in points_per_frame])[:, None]
         audio = self._audio(rng, objects, sounding)
         meta = {
             "index": index,
@@ -233,6 +260,7 @@ class SyntheticSaliencyClips(_SeededSaliencyDataset):
             "categories": [world.categories[o["category"]].name for o in objects],
             "sounding": sounding.tolist(),
             "points": points_per_frame,
+            "labelled": cfg.labelled,
         }
         return SaliencyClip(
             frames=torch.from_numpy(video),

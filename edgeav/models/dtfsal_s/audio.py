@@ -1,0 +1,56 @@
+"""DTFSal-S's audio side: in-graph VGGish log-mel → a 4-block 2-D CNN → one vector per call, and the
+FiLM-style gate through which that vector selects visual channels.
+
+The synthetic and AV saliency scenes make the sound decide *which* object people look at; the audio
+vector only has to say what kind of thing sounds, and a per-channel gate on the deep visual features
+("amplify the channels that respond to that kind of object") is enough to say it. So the branch is small
+(≈0.1 M parameters at paper size), as the design note recommends: the audio gains in the AV saliency papers are
+small too.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from edgeav.audio.config import VGGISH_LOGMEL
+from edgeav.audio.frontend import LogMelFrontEnd
+
+
+class AudioBranch(nn.Module):
+    """PCM [B, S] → audio vector [B, dim]: log-mel [B, 1, 96, 64], 4 × (3×3 conv, BN, ReLU, 2×2 max pool),
+    global average pool, linear + ReLU."""
+
+    def __init__(self, channels: tuple[int, ...], dim: int) -> None:
+        super().__init__()
+        self.logmel = LogMelFrontEnd(VGGISH_LOGMEL)
+        self.bn0 = nn.BatchNorm2d(1)  # log-mel values sit around -4; normalise before the convs
+        layers: list[nn.Module] = []
+        in_ch = 1
+        for c in channels:
+            layers += [nn.Conv2d(in_ch, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c), nn.ReLU(inplace=True), nn.MaxPool2d(2)]
+            in_ch = c
+        self.cnn = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(in_ch, dim)
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        x = self.cnn(self.bn0(self.logmel(audio)))
+        return torch.relu(self.fc(self.pool(x).flatten(1)))
+
+
+class AudioGate(nn.Module):
+    """x · 2σ(γ(a)) + β(a) per channel: the identity at initialisation (γ = β = 0), so a model that has not
+    learnt to listen yet sees its visual features unchanged."""
+
+    def __init__(self, audio_dim: int, channels: int) -> None:
+        super().__init__()
+        self.film = nn.Linear(audio_dim, 2 * channels)
+        nn.init.zeros_(self.film.weight)
+        nn.init.zeros_(self.film.bias)
+        self.channels = channels
+
+    def forward(self, x: torch.Tensor, audio: torch.Tensor) -> torch.Tensor:
+        gb = self.film(audio)
+        gamma = gb[:, : self.channels].reshape(-1, self.channels, 1, 1)
+        beta = gb[:, self.channels :].reshape(-1, self.channels, 1, 1)
+        return x * (2.0 * torch.sigmoid(gamma)) + beta
