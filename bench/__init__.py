@@ -7,9 +7,8 @@
     report.py    rich tables, JSON, CSV, PNG
     profiles.py  Snapdragon 8 Gen 2 / 8 Gen 3 / 8 Elite; cost.py + estimate.py: per-op roofline estimate
     calibration.py  host-calibrated estimates (kernel efficiency per op class); calibrate.py measures one
-    paper.py     the estimator against the LightAVSeg paper's published latencies
-    mission.py   export at every precision to every target and time them side by side with eager
+    studies/     experiment drivers that export or train, then measure (mission table, int8 table, ...)
 
-The runners are ``export_targets.runners`` (the ones export verification uses); this package knows
-nothing of how an artifact was made.
+The runners are the export formats' own, opened by ``export_targets.formats.open_artifact`` (the ones export
+verification uses); this package knows nothing of how an artifact was made.
 """

@@ -2,7 +2,7 @@
 
     python -m bench.calibrate dist/lightavseg_paper_fp32.pte --out calibration.json [--runs 20]
     edgeav bench dist/*.pte --calibration calibration.json      # estimates without a fresh host run
-    python -m bench.paper --calibration calibration.json         # the paper's rows, floor and calibrated
+    python -m bench.studies.paper_latencies --calibration calibration.json         # the paper's rows, floor and calibrated
 
 Steps: describe the host CPU (bench.profiles.host_profile), measure one core's copy bandwidth, time the
 artifact (median of ``--runs``), profile it per op, and fit bench.calibration.Calibration against the

@@ -34,7 +34,7 @@ from bench.estimate import class_floor_ms
 from bench.profiles import DeviceProfile
 from edgeav.errors import UsageError
 from edgeav.files import write_json_atomically
-from export_targets.runners import OpRecord
+from export_targets.runtime import OpRecord
 
 CAL_LABEL = "estimate (host-calibrated)"
 SCHEMA = "edgeav.calibration/1"

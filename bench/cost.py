@@ -13,7 +13,6 @@ convolutions, linear layers, matmuls: runtimes run them all as plain GEMMs), ``e
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -97,9 +96,10 @@ def op_costs(model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> list[OpCost]
 
 def deployed_costs(model: nn.Module, inputs: tuple[torch.Tensor, ...]) -> tuple[OpCost, ...]:
     """Op costs of ``model`` in its deployed form (after the ExecuTorch target's rewrites)."""
-    from export_targets.rewrites import rewrite_for_target
+    from edgeav.models.rewrites import rewrite_for_target
+    from export_targets.formats import format_info
 
-    deployed, _, _ = rewrite_for_target(model.eval(), "executorch")
+    deployed, _, _ = rewrite_for_target(model.eval(), format_info("executorch").rewrites)
     return tuple(op_costs(deployed, inputs))
 
 
@@ -113,12 +113,3 @@ def registry_costs(model_name: str, config_name: str) -> tuple[OpCost, ...]:
     config = entry.config(config_name)
     torch.manual_seed(0)
     return deployed_costs(entry.build(config_name), example_inputs(entry.io_spec(config)))
-
-
-def class_totals(costs: Sequence[OpCost]) -> dict[str, tuple[float, float]]:
-    """(FLOPs, bytes) per op class, for every class in OP_CLASSES."""
-    out = {k: (0.0, 0.0) for k in OP_CLASSES}
-    for c in costs:
-        f, b = out[c.kind]
-        out[c.kind] = (f + c.flops, b + c.bytes)
-    return out

@@ -1,7 +1,7 @@
 """What the harness benchmarks: an exported artifact (+ its manifest) or the PyTorch eager reference.
 
 The harness knows nothing of how an artifact was made: it reads the manifest beside it for the model,
-config, precision, I/O and figures, and asks ``export_targets.runners`` for the runner that export
+config, precision, I/O and figures, and asks ``export_targets.formats.open_artifact`` for the runner that export
 verification uses. ``eager:MODEL[:CONFIG]`` names the registry model itself as a target.
 """
 from __future__ import annotations
@@ -14,12 +14,13 @@ import numpy as np
 import torch
 
 from edgeav.errors import UsageError
-from edgeav.registry import ModelEntry, get_model_entry
+from edgeav.registry import ModelEntry, get_model_entry, load_model
 from edgeav.specs import IOSpec
-from export_targets.base import to_tensor
-from export_targets.formats import format_of
+from edgeav.tasks import get_task
+from export_targets.eager import EagerRunner
+from export_targets.formats import format_of, open_artifact
 from export_targets.manifest import read_manifest
-from export_targets.runners import ArtifactRunner, EagerRunner, open_runner
+from export_targets.runtime import ArtifactRunner, to_tensor
 
 EAGER_PREFIX = "eager:"
 
@@ -56,7 +57,7 @@ class BenchTarget:
     def open(self, threads: int | None) -> ArtifactRunner:
         if self.path is None:
             return EagerRunner(build_eager_model(self), self.io_spec(), threads, name=self.label)
-        return open_runner(self.path, self.io_spec(), threads)
+        return open_artifact(self.path, self.io_spec(), threads)
 
     def task_metric(self) -> tuple[str, float | None]:
         """The manifest's task metric (name, value), if export measured one; else the registry's name."""
@@ -64,7 +65,7 @@ class BenchTarget:
             value = self.manifest.get(key)
             if isinstance(value, dict) and "name" in value:
                 return str(value["name"]), _float_or_none(value.get("value"))
-        return self.entry().metric, None
+        return get_task(self.entry().task).title, None
 
 
 def resolve_target(spec: str | Path) -> BenchTarget:
@@ -97,14 +98,9 @@ def build_eager_model(target: BenchTarget) -> torch.nn.Module:
     Without a checkpoint, the weights are the registry's seed-0 initialisation (what `edgeav export` uses);
     for timing, weights do not matter.
     """
-    from edgeav.checkpoints import load_checkpoint
-
-    torch.manual_seed(0)
-    model = target.entry().build(target.config)
     weights = target.manifest.get("weights", {})
-    if weights.get("source") == "checkpoint" and weights.get("path") and Path(weights["path"]).is_file():
-        load_checkpoint(model, weights["path"])
-    return model.eval()
+    found = weights.get("source") == "checkpoint" and weights.get("path") and Path(weights["path"]).is_file()
+    return load_model(target.model, target.config, weights["path"] if found else None).model.eval()
 
 
 def check_same_inputs(targets: list[BenchTarget]) -> None:

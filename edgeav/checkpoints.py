@@ -10,6 +10,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from edgeav.data.windows import split_option
 from edgeav.errors import CheckpointError
 from edgeav.files import one_line, sha256_file, write_atomically
 
@@ -26,10 +27,12 @@ class CheckpointInfo:
     sha256: str
     key: str | None  # the nesting key the weights came from; None for a raw state dict
     tensors: int
+    # The audio window of the data `edgeav train` fitted it on (its model_meta "data" spec); None: not recorded.
+    audio_window: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"source": "checkpoint", "path": str(self.path), "sha256": self.sha256, "key": self.key,
-                "tensors": self.tensors}
+                "tensors": self.tensors, "audio_window": self.audio_window}
 
 
 def save_atomically(payload: Any, path: str | Path) -> Path:
@@ -58,7 +61,8 @@ def load_checkpoint(
         state = transform(state)
     _check_fits(model, state, path)
     model.load_state_dict(state, strict=True)
-    return CheckpointInfo(path=path, sha256=sha256_file(path), key=key, tensors=len(state))
+    return CheckpointInfo(path=path, sha256=sha256_file(path), key=key, tensors=len(state),
+                          audio_window=_trained_audio_window(loaded))
 
 
 # How every torch.save file begins: a zip archive (the default since 1.6) or a pickle's PROTO opcode (legacy).
@@ -87,6 +91,12 @@ def _read(path: Path) -> Any:
             f"cannot read checkpoint '{path}': truncated or not a torch.save file ({one_line(exc)}); "
             "re-download or re-save it"
         ) from exc
+
+
+def _trained_audio_window(loaded: Any) -> str | None:
+    meta = loaded.get("model_meta") if isinstance(loaded, Mapping) else None
+    spec = meta.get("data") if isinstance(meta, Mapping) else None
+    return split_option(spec)[1] if isinstance(spec, str) else None
 
 
 def _state_dict(loaded: Any, path: Path) -> tuple[dict[str, torch.Tensor], str | None]:

@@ -1,11 +1,22 @@
-"""Keep converters' native chatter (absl logs, progress bars, MLIR dumps) off the terminal."""
+"""Keep converters' and runtimes' chatter (absl logs, progress bars, MLIR dumps, library warnings) off the terminal."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 import tempfile
 from collections.abc import Iterator
+
+# Library warnings that say nothing to an edgeav user, raised to ERROR before anything imports them:
+# torchao tries to load its CUDA-only kernels (mxfp8, cutlass) on import and logs each failure on a CPU
+# machine; torch's pytree logs a deprecation for torchao's own Enum registration.
+QUIET_LOGGERS = ("torchao", "torch.utils._pytree")
+
+
+def quiet_library_loggers() -> None:
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 class CapturedOutput:

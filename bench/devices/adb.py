@@ -1,7 +1,7 @@
 """``adb[:SERIAL]``: an Android phone. Push the .pte, the C++ runner and the inputs, run, pull the ETDump.
 
 Every command is an argument list (never a shell string); arguments that reach the phone's shell are
-quoted one by one. The runner is ``android_demo/runner`` built for the phone (docs/bench.md, step by
+quoted one by one. The runner is ``bench/devices/et_runner/`` built for the phone (docs/bench.md, step by
 step); it prints one fact per line (``edgeav_runner run_ms I X``), parsed here, and writes an ETDump
 that the same Inspector code as on the host turns into per-op records.
 """
@@ -20,8 +20,8 @@ from bench.devices.base import Device, Measurement, RunSettings
 from bench.stats import Stats
 from bench.targets import BenchTarget
 from edgeav.errors import EdgeAVError, ExportError
-from export_targets.base import to_numpy
-from export_targets.runners import etdump_profile
+from export_targets.executorch.profile import etdump_profile
+from export_targets.runtime import to_numpy
 
 REMOTE_DIR = "/data/local/tmp/edgeav"
 RUNNER_NAME = "edgeav_et_runner"

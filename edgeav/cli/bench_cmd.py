@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from edgeav.errors import UsageError
+from edgeav.tasks import get_task
 
 _DEFAULT_PROFILES = "sd8gen2,sd8gen3,sd8elite"
 
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         for m in report.measurements:
             if m.profile:
                 console.print(per_op_table(m, args.top))
-        console.print(summary_table(report, targets[0].entry().metric))
+        console.print(summary_table(report, get_task(targets[0].entry().task).title))
     for m in report.measurements:
         for note in m.notes:
             console.print(f"[yellow]{escape(m.target.label)}: {escape(note)}[/]", soft_wrap=True)

@@ -12,7 +12,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import torch
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
@@ -25,17 +24,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from edgeav.checkpoints import load_checkpoint
 from edgeav.errors import UsageError
-from edgeav.registry import get_model_entry
-from export_targets.formats import (
-    FORMATS,
-    PRESETS,
-    check_installed,
-    check_precision,
-    resolve_targets,
-)
+from edgeav.registry import LoadedModel, get_model_entry, load_model
+from export_targets.formats import FORMATS, PRESETS
 from export_targets.pipeline import STAGES, ExportResult, export_model
+from export_targets.request import ExportRequest, ExportSubject
 
 _PRESET_HELP = ", ".join(f"{name} ({' + '.join(fmts)})" for name, fmts in PRESETS.items() if name != "all")
 _TARGET_HELP = f"{_PRESET_HELP}, all, or formats: {', '.join(f.name for f in FORMATS)} (comma-separated)"
@@ -59,68 +52,65 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--qat-checkpoint", type=Path, help="quantized.pt from `edgeav quantize` (else PTQ on --data now)")
     q.add_argument("--data", help="calibration (train split) and accuracy-gate (test split) data, e.g. synthetic-ms3 "
                                   "(default: the --qat-checkpoint's)")
-    q.add_argument("--max-drop", type=float, default=2.0, help="fail if the artifact loses more mIoU points than this (default 2.0)")
+    q.add_argument("--max-drop", type=float, default=None,
+                   help="fail if the artifact loses more headline points than this (default: the task's, mIoU 2.0, CC 0.02)")
     q.add_argument("--force", action="store_true", help="publish even when the accuracy gate fails (recorded in the manifest)")
     q.add_argument("--keep-fp32", action="append", default=[], metavar="PATTERN", help="PTQ: leave modules matching this glob float")
     q.add_argument("--calibration-batches", type=int, default=16, help="PTQ calibration batches of 8 (default 16)")
     q.add_argument("--eval-limit", type=int, default=0, help="score only the first N held-out frames (default: all)")
     p.add_argument("--samples", type=int, default=4, help="realistic samples for the parity check (default: 4)")
     p.add_argument("--seed", type=int, default=0, help="seed of the verification samples")
-    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1),
-                   help="formats lowered at once, each in its own process (default: min(2, CPUs))")
+    p.add_argument("--jobs", type=int,
+                   help="formats lowered at once, each in its own process (default: min(2, CPUs); 1 at int8)")
     p.set_defaults(func=run)
+
+
+def request_from(args: argparse.Namespace) -> ExportRequest:
+    """The export request the flags describe (validated as it is built: see export_targets/request.py)."""
+    return ExportRequest(
+        targets=args.target, out_dir=args.out, precision=args.precision, samples=args.samples, seed=args.seed,
+        jobs=args.jobs, qat_checkpoint=args.qat_checkpoint, data=args.data, max_drop=args.max_drop, force=args.force,
+        keep_fp32=tuple(args.keep_fp32), calibration_batches=args.calibration_batches, eval_limit=args.eval_limit,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     # Validate every option before anything heavy is imported or built.
-    targets = resolve_targets(args.target, args.precision)
-    check_precision(args.precision, targets)
-    if args.samples < 1:
-        raise UsageError(f"--samples must be at least 1 (got {args.samples})")
-    if args.out.exists() and not args.out.is_dir():
-        raise UsageError(f"--out '{args.out}' is a file; pass a directory")
-    entry = get_model_entry(args.model)
-    config_name = args.config or entry.default_config
-    entry.config(config_name)
-    check_installed(targets)
+    request = request_from(args)
+    get_model_entry(args.model).config(args.config)
+    if request.precision == "int8" and args.qat_checkpoint is None and args.checkpoint is None and not args.force:
+        raise UsageError("int8 export of untrained weights has no accuracy to keep; pass --checkpoint (or --force)")
 
     err = _live_console()
-    torch.manual_seed(args.seed)  # the registry's initialisation is reproducible when no checkpoint is given
-    model = entry.build(config_name)
-    if args.checkpoint is not None:
-        info = load_checkpoint(model, args.checkpoint)
-        weights = info.to_dict()
+    for notice in request.notices:
+        err.print(f"[yellow]{escape(notice)}[/]")
+    # The registry's initialisation is reproducible (seeded by --seed) when no checkpoint is given.
+    loaded = load_model(args.model, args.config, args.checkpoint, seed=args.seed)
+    if loaded.checkpoint is not None:
+        info = loaded.checkpoint
         err.print(f"weights: {escape(str(info.path))} ({info.tensors} tensors, sha256 {info.sha256[:12]}…)")
     else:
-        weights = {"source": "registry-init", "note": "no checkpoint: the registry's initialisation"}
-        err.print(_no_checkpoint_notice(entry.name, config_name))
+        err.print(_no_checkpoint_notice(loaded.entry.name, loaded.config_name))
 
-    int8 = _int8_plan(args, entry, model, config_name, err) if args.precision == "int8" else None
-    with _progress(err, [t.name for t in targets]) as on_stage:
-        results = export_model(
-            entry, model, config_name, [t.name for t in targets], args.out, args.precision, on_stage,
-            n_samples=args.samples, seed=args.seed, weights=weights, jobs=args.jobs, int8=int8,
-        )
-    _print_summary(Console(), results, f"{entry.name} [{config_name}] → {args.out}")
+    int8 = _int8_plan(request, loaded, err) if request.precision == "int8" else None
+    with _progress(err, request.format_names) as on_stage:
+        results = export_model(ExportSubject.from_registry(loaded), request, on_stage, int8=int8)
+    _print_summary(Console(), results, f"{loaded.entry.name} [{loaded.config_name}] → {args.out}")
     return 0
 
 
-def _int8_plan(args: argparse.Namespace, entry, model, config_name: str, err: Console):
-    from export_targets.int8 import Int8Options, plan_int8
+def _int8_plan(request: ExportRequest, loaded: LoadedModel, err: Console):
+    from quantize.plan import plan_int8
 
-    if args.qat_checkpoint is None and args.checkpoint is None and not args.force:
-        raise UsageError("int8 export of untrained weights has no accuracy to keep; pass --checkpoint (or --force)")
-    options = Int8Options(
-        qat_checkpoint=args.qat_checkpoint, data=args.data, calibration_batches=args.calibration_batches,
-        keep_fp32=tuple(args.keep_fp32), max_drop=args.max_drop, force=args.force, eval_limit=args.eval_limit,
-        seed=args.seed,
-    )
-    err.print("int8: " + (f"restoring {escape(str(args.qat_checkpoint))}" if args.qat_checkpoint
-                          else f"PTQ calibration on {escape(str(args.data))}") + " …")
-    plan = plan_int8(entry, model, config_name, options)
-    if plan.fp32_scores:
-        err.print(f"int8: fp32 reference {100 * plan.fp32_scores['miou']:.2f} mIoU on the held-out split "
-                  f"({int(plan.fp32_scores['frames'])} frames); gate --max-drop {args.max_drop:g}")
+    source = (f"restoring {escape(str(request.qat_checkpoint))}" if request.qat_checkpoint
+              else f"PTQ calibration on {escape(str(request.data))}")
+    err.print(f"int8: {source} …")
+    plan = plan_int8(loaded.entry, loaded.model, loaded.config_name, request.int8_options())
+    gate = plan.gate
+    if gate.fp32_scores:
+        task = gate.task
+        err.print(f"int8: fp32 reference {task.format(gate.fp32_scores)[task.headline]} {task.title} on the held-out "
+                  f"split ({int(gate.fp32_scores['frames'])} frames); gate --max-drop {gate.max_drop:g}")
     return plan
 
 
@@ -193,9 +183,8 @@ def _print_summary(console: Console, results: list[ExportResult], title: str) ->
         for name, count in r.rewrites.items():
             console.print(f"[dim]{r.format}: rewrite {name} ×{count}[/]")
         if r.accuracy:
-            a = r.accuracy
-            text = (f"{a['metric']} {a['int8']['miou']:.2f} vs fp32 {a['fp32']['miou']:.2f} (drop {a['drop_points']:.2f}, {a['status']})"
-                    if "int8" in a else f"accuracy gate {a['status']}: {a.get('reason', '')}")
-            console.print(f"{r.format}: {escape(text)}")
+            from quantize.gate import gate_summary
+
+            console.print(f"{r.format}: {escape(gate_summary(r.accuracy))}")
         for w in r.warnings:
             console.print(f"[yellow]{r.format}: {escape(w)}[/]", soft_wrap=True)

@@ -7,31 +7,21 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 
 from edgeav.errors import EdgeAVError
+from export_targets._quiet import quiet_library_loggers
 
 # Verb modules, in the order `edgeav --help` lists them.
 VERB_MODULES = (
     "edgeav.cli.models_cmd",
     "edgeav.cli.export_cmd",
     "edgeav.cli.train_cmd",
+    "edgeav.cli.distill_cmd",
     "edgeav.cli.quantize_cmd",
     "edgeav.cli.data_cmd",
     "edgeav.cli.bench_cmd",
 )
-
-
-# Library warnings that say nothing to an edgeav user, raised to ERROR before any verb imports them:
-# torchao tries to load its CUDA-only kernels (mxfp8, cutlass) on import and logs each failure on a CPU
-# machine; torch's pytree logs a deprecation for torchao's own Enum registration.
-QUIET_LOGGERS = ("torchao", "torch.utils._pytree")
-
-
-def quiet_library_loggers() -> None:
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,13 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
     sub.required = True
     for name in VERB_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # a verb not written yet; the others still work
-                continue
-            raise
-        module.add_parser(sub)
+        importlib.import_module(name).add_parser(sub)
     return parser
 
 

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from edgeav.modelcard import example_inputs, measure_cost
 from edgeav.registry import get_model_entry, list_models
+from edgeav.tasks import get_task
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
         table.add_column(col)
     for entry in list_models():
         table.add_row(
-            entry.name, entry.task, entry.metric, ", ".join(entry.configs), _fmt_inputs(entry, entry.default_config), entry.summary
+            entry.name, entry.task, get_task(entry.task).title, ", ".join(entry.configs), _fmt_inputs(entry, entry.default_config), entry.summary
         )
     console.print(table)
     return 0

@@ -9,18 +9,18 @@ from pathlib import Path
 import torch
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from edgeav.checkpoints import load_checkpoint
 from edgeav.errors import UsageError
 from edgeav.files import write_json_atomically
-from edgeav.registry import get_model_entry
+from edgeav.cli.scores import scores_table
+from edgeav.registry import LoadedModel, load_model
+from edgeav.tasks import get_task
 from edgeav.train.evaluate import evaluate
-from edgeav.train.objectives import get_objective
-from edgeav.train.samples import FrameSamples
+from edgeav.train.objective import get_objective
 from export_targets.formats import resolve_targets
-from export_targets.int8 import quantization_rewrite
 from quantize.api import QATConfig
+from quantize.plan import quantization_rewrite, samples_for
+from quantize.recipes import FloatModules
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -54,36 +54,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from quantize.api import QuantizeRequest, quantize_model
+    from quantize.api import quantize_model
     from quantize.checkpoint import save_quantized
-    from quantize.distill import DistillConfig
 
     if args.threads:
         torch.set_num_threads(args.threads)
     resolve_targets(args.target)
     if args.steps < 1 or args.batch_size < 1:
         raise UsageError("--steps and --batch-size must be at least 1")
-    entry = get_model_entry(args.model)
-    config_name = args.config or entry.default_config
-    config = entry.config(config_name)
     console = Console(stderr=True)
-    model = entry.build(config_name)
-    load_checkpoint(model, args.checkpoint)
-    model.eval()
-    names = [t.name for t in entry.io_spec(config).inputs]
-    example = entry.samples(config, 1, args.seed)[0]
-    size = getattr(config, "image_size", None)
-    train, test = FrameSamples.from_spec(args.data, "train", size), FrameSamples.from_spec(args.data, "test", size)
-    if args.eval_limit:
-        test = torch.utils.data.Subset(test, range(min(args.eval_limit, len(test))))
-    objective = get_objective(entry.name)
-    qat = QATConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, label_free=args.label_free,
-                    freeze_bn_at=args.freeze_bn_at, freeze_observers_at=args.freeze_observers_at,
-                    distill=DistillConfig(feature_weight=args.feature_weight), seed=args.seed)
-    request = QuantizeRequest(method=args.method, train=train, input_names=names, objective=objective, out_dir=args.out,
-                              qat=qat, keep_fp32=args.keep_fp32, rewrite=quantization_rewrite(args.method),
-                              calibration_batches=args.calibration_batches, calibration_batch_size=args.batch_size,
-                              seed=args.seed)
+    loaded = load_model(args.model, args.config, args.checkpoint)
+    model, entry, config_name = loaded.model.eval(), loaded.entry, loaded.config_name
+    example = entry.samples(loaded.config, 1, args.seed)[0]
+    request, test = _request(args, loaded)
 
     console.print(f"capturing {entry.name} [{config_name}] for {args.method.upper()} …")
     if args.method == "qat":
@@ -97,32 +80,56 @@ def run(args: argparse.Namespace) -> int:
     record = {"model": entry.name, "config": config_name, "target": args.target, "data": args.data,
               "fp32_checkpoint": str(args.checkpoint), **done}
     record["calibration"]["data"] = args.data
-    fp32, int8 = evaluate(model, objective, test), evaluate(sim.convert(), objective, test)
+    fp32, int8 = evaluate(model, request.objective, test), evaluate(sim.convert(), request.objective, test)
     record["scores"] = {"fp32": fp32, "int8_simulated": int8}
     path = save_quantized(sim, record, args.out / "quantized.pt")
     if args.sensitivity:
-        record["sensitivity"] = _sensitivity(model, example, train, test, names, objective, args)
+        record["sensitivity"] = _sensitivity(loaded, example, request, test, args)
     write_json_atomically(args.out / "quantize.json", record, default=str)
-    table = Table(title=escape(f"{entry.name} [{config_name}] {args.method.upper()} on {args.data} (test)"))
-    for col in ("model", "mIoU", "F"):
-        table.add_column(col, justify="right")
-    for label, s in (("fp32", fp32), ("int8 (PyTorch, Q/DQ graph)", int8)):
-        table.add_row(label, f"{100 * s['miou']:.2f}", f"{100 * s['fscore']:.2f}")
-    Console().print(table)
+    Console().print(scores_table(f"{entry.name} [{config_name}] {args.method.upper()} on {args.data} (test)",
+                                 get_task(entry.task), [("fp32", fp32), ("int8 (PyTorch, Q/DQ graph)", int8)], "model"))
     console.print(f"wrote {escape(str(path))}; next: edgeav export --model {entry.name} --config {config_name} "
                   f"--checkpoint {escape(str(args.checkpoint))} --precision int8 --qat-checkpoint {escape(str(path))} --target {args.target}")
     return 0
 
 
-def _sensitivity(model, example, train, test, names, objective, args) -> list[dict]:
+def _request(args: argparse.Namespace, loaded: LoadedModel):
+    """The quantization request the flags describe, and the held-out split it is scored on."""
+    from edgeav.train.distill import DistillConfig
+    from quantize.api import QuantizeRequest
+
+    entry, config = loaded.entry, loaded.config
+    train, test = samples_for(entry, config, args.data, "train"), samples_for(entry, config, args.data, "test")
+    if args.eval_limit:
+        test = torch.utils.data.Subset(test, range(min(args.eval_limit, len(test))))
+    qat = QATConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, label_free=args.label_free,
+                    freeze_bn_at=args.freeze_bn_at, freeze_observers_at=args.freeze_observers_at,
+                    distill=DistillConfig(feature_weight=args.feature_weight), seed=args.seed)
+    names = [t.name for t in loaded.entry.io_spec(loaded.config).inputs]
+    request = QuantizeRequest(method=args.method, train=train, input_names=names,
+                              objective=get_objective(loaded.entry.name), out_dir=args.out,
+                              floats=FloatModules.of(loaded.entry), qat=qat,
+                              keep_fp32=args.keep_fp32, rewrite=quantization_rewrite(args.method),
+                              calibration_batches=args.calibration_batches, calibration_batch_size=args.batch_size,
+                              seed=args.seed)
+    return request, test
+
+
+def _sensitivity(loaded: LoadedModel, example, request, test, args) -> list[dict]:
+    """Per-block PTQ sensitivity on the task's headline metric (points, larger drop = more sensitive)."""
     from quantize.api import input_batches
     from quantize.sensitivity import sensitivity_report
 
+    task = get_task(loaded.entry.task)
+
     def batches():
-        return input_batches(train, names, max(2, args.calibration_batches // 4), args.batch_size, args.seed)
+        return input_batches(request.train, request.input_names, max(2, args.calibration_batches // 4),
+                             args.batch_size, args.seed)
 
     def score(m) -> float:
-        return 100 * evaluate(m, objective, test)["miou"]
+        return task.headline_points(evaluate(m, request.objective, test))
 
-    base, rows = sensitivity_report(model, example, batches, score, rewrite=quantization_rewrite("ptq"))
-    return [{"block": r.block, "miou": round(r.score, 3), "drop_points": round(r.drop, 3), "fp32": round(base, 3)} for r in rows]
+    base, rows = sensitivity_report(loaded.model, example, batches, score, rewrite=quantization_rewrite("ptq"),
+                                    floats=FloatModules.of(loaded.entry), higher_is_better=task.higher_is_better)
+    return [{"block": r.block, task.headline: round(r.score, 3), "drop_points": round(r.drop, 3),
+             "fp32": round(base, 3)} for r in rows]

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import torch
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -18,13 +17,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from edgeav.checkpoints import load_checkpoint
 from edgeav.errors import UsageError
 from edgeav.files import write_json_atomically
-from edgeav.registry import get_model_entry
+from edgeav.registry import get_model_entry, load_model
 from edgeav.train.audio_tagging import audio_trunk, load_audio_trunk
 from edgeav.train.evaluate import evaluate, evaluate_artifact
-from edgeav.train.objectives import get_objective
+from edgeav.train.objective import get_objective
 from edgeav.train.samples import FrameSamples
 from edgeav.train.trainer import TrainConfig, Trainer, init_distributed
 
@@ -42,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint-every", type=int, default=0, help="checkpoint every N steps (0: at the end)")
     p.add_argument("--resume", type=Path, help="continue a run from its last.pt (exactly)")
     p.add_argument("--audio-weights", type=Path,
-                   help="PANNs-layout audio trunk weights (upstream AudioSet .pth, or bench/pretrain_audio.py's); "
+                   help="PANNs-layout audio trunk weights (upstream AudioSet .pth, or bench/studies/pretrained_audio_trunk.py's); "
                         "loaded after --checkpoint and frozen unless --train-audio")
     p.add_argument("--train-audio", action="store_true",
                    help="train the audio trunk (default: frozen, as in the paper; always trained when no "
@@ -71,20 +69,17 @@ def _common(p: argparse.ArgumentParser, model_required: bool = True) -> None:
 
 
 def _build(args: argparse.Namespace, train_audio: bool = False):
-    entry = get_model_entry(args.model)
-    cfg = entry.config(args.config)
+    cfg = get_model_entry(args.model).config(args.config)
     audio_weights = getattr(args, "audio_weights", None)
     pretrained_audio = args.checkpoint is not None or audio_weights is not None
+    overrides = {}
     if dataclasses.is_dataclass(cfg) and hasattr(cfg, "freeze_audio") and (train_audio or not pretrained_audio):
         # No pretrained audio trunk is loaded: a frozen random trunk would carry no information.
-        cfg = dataclasses.replace(cfg, freeze_audio=False)
-    torch.manual_seed(args.seed)
-    model = entry.builder(cfg)
-    if args.checkpoint is not None:
-        load_checkpoint(model, args.checkpoint)
+        overrides["freeze_audio"] = False
+    loaded = load_model(args.model, args.config, args.checkpoint, seed=args.seed, overrides=overrides)
     if audio_weights is not None:
-        load_audio_trunk(audio_trunk(model, entry.name), audio_weights)
-    return entry, cfg, model
+        load_audio_trunk(audio_trunk(loaded.model, loaded.entry.name), audio_weights)
+    return loaded.entry, loaded.config, loaded.model
 
 
 def _frames(args: argparse.Namespace, cfg, split: str, shuffle_seed: int | None = None) -> FrameSamples:
@@ -122,7 +117,7 @@ def run_train(args: argparse.Namespace) -> int:
 
         trainer.on_step = on_step
         state = trainer.fit()
-    _print_scores(Console(), f"{entry.name} after {state.step} steps (val)", state.evals[-1])
+    _print_scores(Console(), f"{entry.name} after {state.step} steps (val)", state.evals[-1], get_task(entry.task))
     console.print(f"checkpoint: {trainer.checkpoint_path()}")
     return 0
 
@@ -132,24 +127,24 @@ def run_eval(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     shuffle = args.seed if args.shuffle_audio else None
     if args.artifact is not None:
-        name, scores = _eval_artifact(args, shuffle)
+        name, task, scores = _eval_artifact(args, shuffle)
     else:
         if args.model is None:
             raise UsageError("eval needs --model (with --checkpoint) or --artifact PATH")
         entry, cfg, model = _build(args)
-        name = entry.name
+        name, task = entry.name, get_task(entry.task)
         scores = evaluate(model, get_objective(entry.name), _frames(args, cfg, args.split, shuffle))
     title = f"{name} on {args.data} [{args.split}]" + (" — audio shuffled across clips" if args.shuffle_audio else "")
-    _print_scores(Console(), title, scores)
+    _print_scores(Console(), title, scores, task)
     if args.json:
         write_json_atomically(args.json, {"source": name, "data": args.data, "split": args.split,
                                           "shuffled_audio": args.shuffle_audio, **scores})
     return 0
 
 
-def _eval_artifact(args: argparse.Namespace, shuffle: int | None) -> tuple[str, dict]:
+def _eval_artifact(args: argparse.Namespace, shuffle: int | None) -> tuple[str, Task, dict]:
     """Score an exported artifact itself; the model, config and input size come from its manifest."""
-    from export_targets.formats import format_of, load_artifact
+    from export_targets.formats import format_of, open_artifact
     from export_targets.manifest import read_manifest
 
     manifest = read_manifest(args.artifact)
@@ -160,17 +155,15 @@ def _eval_artifact(args: argparse.Namespace, shuffle: int | None) -> tuple[str, 
     if reason:
         raise UsageError(f"cannot run {args.artifact.name} here: {reason}")
     cfg = entry.config(manifest["config_name"])
-    runner = load_artifact(args.artifact, entry.io_spec(cfg))
+    io_spec = entry.io_spec(cfg)
+    runner = open_artifact(args.artifact, io_spec)
     data = FrameSamples.from_spec(args.data, args.split, getattr(cfg, "image_size", None), shuffle)
-    return f"{entry.name} {args.artifact.name}", evaluate_artifact(runner, data)
+    task = get_task(entry.task)
+    return f"{entry.name} {args.artifact.name}", task, evaluate_artifact(runner, data, task, [t.name for t in io_spec.inputs])
 
 
-def _print_scores(console: Console, title: str, scores: dict) -> None:
-    table = Table(title=escape(title))
-    for col in ("J (mIoU)", "F (β²=0.3)", "frames"):
-        table.add_column(col, justify="right")
-    table.add_row(f"{100 * scores['miou']:.2f}", f"{100 * scores['fscore']:.2f}", f"{int(scores['frames'])}")
-    console.print(table)
+def _print_scores(console: Console, title: str, scores: dict, task: Task) -> None:
+    console.print(scores_table(title, task, [("", scores)]))
     if scores.get("per_category"):
         per = Table(title="per category (present in the ground truth)")
         for col in ("category", "IoU", "F", "pixels"):

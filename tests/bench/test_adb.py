@@ -23,7 +23,7 @@ from bench.devices.adb import (
 from bench.targets import resolve_target
 from edgeav.errors import ExportError, UsageError
 
-RUNNER_SRC = Path(__file__).resolve().parents[2] / "android_demo" / "runner"
+RUNNER_SRC = Path(__file__).resolve().parents[2] / "bench" / "devices" / "et_runner"
 
 
 def test_commands_are_argument_lists_with_quoted_remote_args() -> None:
@@ -115,7 +115,7 @@ def _fake_phone(phone: Path):
 
 @pytest.fixture(scope="session")
 def host_runner(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """android_demo/runner built for this machine against the wheel's SDK (the phone build differs only in toolchain)."""
+    """bench/devices/et_runner built for this machine against the wheel's SDK (the phone build differs only in toolchain)."""
     if not (shutil.which("cmake") and shutil.which("g++")):
         pytest.skip("no cmake/g++ to build the ExecuTorch runner")
     import executorch

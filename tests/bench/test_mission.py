@@ -1,4 +1,4 @@
-"""bench/mission.py's table: artifacts that cannot run here are listed like the timed rows."""
+"""bench/studies/mission_table.py's table: artifacts that cannot run here are listed like the timed rows."""
 from __future__ import annotations
 
 import json
@@ -9,7 +9,7 @@ import pytest
 
 from bench.devices import RunSettings
 from bench.harness import BenchReport
-from bench.mission import artifacts_in, markdown, runnable
+from bench.studies.mission_table import artifacts_in, markdown, runnable
 
 
 def _mlpackage(folder: Path) -> Path:

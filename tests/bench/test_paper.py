@@ -4,7 +4,7 @@ import torch
 from bench import paper
 from bench.calibration import Calibration
 from bench.cost import OpCost
-from bench.paper import (
+from bench.studies.paper_latencies import (
     PUBLISHED,
     PublishedRow,
     Variant,
@@ -14,12 +14,8 @@ from bench.paper import (
     markdown,
 )
 from bench.profiles import get_profile
-from edgeav.models.seaformer import (
-    SEAFORMER_L,
-    SEAFORMER_T,
-    SEAFORMER_VARIANTS,
-    SeaFormer,
-)
+from edgeav.models.backbones.seaformer import SEAFORMER_L, SEAFORMER_T, SeaFormer
+from edgeav.models.backbones.seaformer_variants import SEAFORMER_VARIANTS
 
 
 def test_every_published_row_is_estimated_or_says_why_not() -> None:

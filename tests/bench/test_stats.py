@@ -45,7 +45,7 @@ def test_paired_ratio_cancels_a_slow_phase_that_hits_both() -> None:
 
 
 def test_reference_table_latency_is_the_harness_median() -> None:
-    from bench.quantize_reference import latency_ms
+    from bench.studies.int8_table import latency_ms
 
     calls: list[tuple] = []
     ms = latency_ms(lambda inputs: calls.append(inputs), ("x",), runs=5, warmup=2)

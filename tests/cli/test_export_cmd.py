@@ -37,6 +37,15 @@ def assert_one_line_error(code: int, err: str, *fragments: str) -> None:
         (["--model", "tinyav", "--precision", "fp64"], ["unknown precision 'fp64'", "fp32"]),
         (["--model", "tinyav", "--config", "huge"], ["no config 'huge'", "small, wide"]),
         (["--model", "tinyav", "--samples", "0"], ["--samples must be at least 1"]),
+        (["--model", "tinyav", "--jobs", "0"], ["--jobs must be at least 1"]),
+        # int8-only arguments at fp32 would be silently ignored: refused, naming both ways out
+        (["--model", "tinyav", "--keep-fp32", "head*"],
+         ["--keep-fp32 applies to --precision int8; drop it or pass --precision int8"]),
+        (["--model", "tinyav", "--max-drop", "1"], ["--max-drop applies to --precision int8"]),
+        (["--model", "tinyav", "--force"], ["--force applies to --precision int8"]),
+        (["--model", "tinyav", "--data", "synthetic-ms3"], ["--data applies to --precision int8"]),
+        (["--model", "tinyav", "--qat-checkpoint", "q.pt"], ["--qat-checkpoint applies to --precision int8"]),
+        (["--model", "tinyav", "--eval-limit", "5"], ["--eval-limit applies to --precision int8"]),
     ],
 )
 def test_bad_options(registry_with_tiny_av, capsys, tmp_path: Path, args: list[str], fragments: list[str]) -> None:

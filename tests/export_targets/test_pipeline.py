@@ -24,9 +24,10 @@ from export_targets.target import (
     TensorInfo,
 )
 from export_targets.formats import format_info
+from export_targets.request import ExportRequest, ExportSubject
 
 MANIFEST_FIELDS = {
-    "model", "config", "version", "target", "precision", "io", "labels", "sha256", "size_bytes", "tools",
+    "model", "config", "version", "target", "precision", "io", "sha256", "size_bytes", "tools",
     "rewrites", "warnings", "lowering", "parity", "export_seconds", "weights", "ops", "artifact_io",
 }
 
@@ -87,8 +88,9 @@ def stand_ins(monkeypatch: pytest.MonkeyPatch) -> dict[str, StandIn]:
     return made
 
 
-def export(entry, out: Path, targets: str = "android", **kw):
-    return pipeline.export_model(entry, entry.build(), None, targets, out, "fp32", n_samples=2, **kw)
+def export(entry, out: Path, targets: str = "android", weights=None, **kw):
+    subject = ExportSubject.from_entry(entry, entry.build(), weights=weights)
+    return pipeline.export_model(subject, ExportRequest(targets, out, samples=2, jobs=1), **kw)
 
 
 def visible(out: Path) -> list[str]:
@@ -190,5 +192,5 @@ def test_samples_of_the_wrong_shape_are_rejected_before_lowering(tiny_av_entry, 
 
 def test_progress_reports_every_stage_per_format(tiny_av_entry, stand_ins, tmp_path: Path) -> None:
     seen: list[tuple[str, str]] = []
-    pipeline.export_model(tiny_av_entry, tiny_av_entry.build(), None, "onnx", tmp_path, progress=lambda f, s: seen.append((f, s)))
+    export(tiny_av_entry, tmp_path, "onnx", progress=lambda f, s: seen.append((f, s)))
     assert seen == [("onnx", s) for s in pipeline.STAGES]

@@ -8,15 +8,15 @@ the host-calibrated estimate at the calibration's thread count. The error is (es
 published. Rows whose architecture is not defined are listed with the reason, not estimated.
 
 How the variants are built (the paper says only which backbone is swapped):
-- Table 3 SeaFormer-Tiny/Base: the upstream configs (edgeav.models.seaformer), whose seg pyramid is
+- Table 3 SeaFormer-Tiny/Base: the upstream configs (edgeav.models.backbones.seaformer), whose seg pyramid is
   strides 8/32/64 (3 levels), so the reciprocal encoder and the decoder have three stages instead of four;
   decoder width and everything else as in the paper config.
-- Table 4 VGGish: torchvggish's trunk and head (edgeav.models.vggish) on its own log-mel front end
+- Table 4 VGGish: torchvggish's trunk and head (edgeav.models.backbones.vggish) on its own log-mel front end
   (first 0.96 s, 96×64), in place of the PANNs front end and MobileNetV2; the 128-d embedding is the
   initial audio state.
 
-    python -m bench.paper                                   # floor only
-    python -m bench.paper --calibration calibration.json --markdown docs/paper_rows.md
+    python -m bench.studies.paper_latencies                                   # floor only
+    python -m bench.studies.paper_latencies --calibration calibration.json --markdown docs/paper_rows.md
 """
 from __future__ import annotations
 
@@ -35,13 +35,9 @@ from bench.cost import OpCost, deployed_costs
 from bench.estimate import LABEL, estimate
 from bench.profiles import get_profile
 from edgeav.errors import EdgeAVError
-from edgeav.models.seaformer import (
-    SEAFORMER_BASE,
-    SEAFORMER_L,
-    SEAFORMER_TINY,
-    SeaFormerConfig,
-)
-from export_targets.staging import write_text_atomically
+from edgeav.files import write_text_atomically
+from edgeav.models.backbones.seaformer import SEAFORMER_L, SeaFormerConfig
+from edgeav.models.backbones.seaformer_variants import SEAFORMER_BASE, SEAFORMER_TINY
 
 PAPER = "LightAVSeg (ICML 2026)"
 PAPER_DEVICE = "sd8elite"
@@ -57,7 +53,7 @@ class AudioTrunk:
 
 
 def _vggish() -> nn.Module:
-    from edgeav.models.vggish import VGGISH, VGGish
+    from edgeav.models.backbones.vggish import VGGISH, VGGish
 
     return VGGish(VGGISH)
 
@@ -78,11 +74,9 @@ def build_variant(variant: Variant) -> tuple[nn.Module, tuple[torch.Tensor, ...]
     import edgeav.audio
     from edgeav.audio import LogMelFrontEnd
     from edgeav.modelcard import example_inputs
-    from edgeav.models.lightavseg import (
-        LIGHTAVSEG_PAPER,
-        LightAVSeg,
-        lightavseg_io_spec,
-    )
+    from edgeav.models.lightavseg.configs import LIGHTAVSEG_PAPER
+    from edgeav.models.lightavseg.model import LightAVSeg
+    from edgeav.models.segmentation import frame_audio_io_spec
 
     trunk = AUDIO_TRUNKS.get(variant.audio)
     cfg = replace(LIGHTAVSEG_PAPER, visual=variant.visual)
@@ -93,7 +87,7 @@ def build_variant(variant: Variant) -> tuple[nn.Module, tuple[torch.Tensor, ...]
     if trunk is not None:  # same interface: log-mel [B,1,T,F] → embedding [B, embedding_dim]
         model.frontend = LogMelFrontEnd(getattr(edgeav.audio, trunk.logmel))
         model.audio = trunk.build()
-    return model.eval(), example_inputs(lightavseg_io_spec(cfg))
+    return model.eval(), example_inputs(frame_audio_io_spec(cfg))
 
 
 @lru_cache(maxsize=8)
@@ -183,7 +177,7 @@ def markdown(checks: list[RowCheck], calibration: Calibration | None = None) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.paper", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m bench.studies.paper_latencies", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--calibration", type=Path, help="a calibration JSON from python -m bench.calibrate")
     parser.add_argument("--markdown", type=Path, help="also write the table to this markdown file")
@@ -193,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         calibration = Calibration.load(args.calibration) if args.calibration else None
         text = markdown(check_rows(calibration=calibration), calibration)
     except EdgeAVError as exc:
-        print(f"bench.paper: error: {exc}", file=sys.stderr)
+        print(f"bench.studies.paper_latencies: error: {exc}", file=sys.stderr)
         return 2
     print(text)
     if args.markdown:

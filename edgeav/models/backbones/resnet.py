@@ -38,8 +38,6 @@ class ResNetConfig:
 
 RESNET18 = ResNetConfig("basic", (2, 2, 2, 2))
 RESNET50 = ResNetConfig("bottleneck", (3, 4, 6, 3))
-RESNET_SMALL = ResNetConfig("basic", (1, 1, 1, 1), width=16)
-"""A tiny config for fast tests (not an upstream config)."""
 
 
 def _conv_bn(in_ch: int, out_ch: int, kernel: int, stride: int = 1) -> tuple[nn.Conv2d, nn.BatchNorm2d]:

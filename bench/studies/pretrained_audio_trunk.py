@@ -1,12 +1,12 @@
 """Pretrain a model's audio trunk (LightAVSeg: PANNs MobileNetV2, AVESFormer: VGGish) by audio tagging.
 
-    python bench/pretrain_audio.py --data synthetic-ms3 --steps 1500 --out runs/audio-ms3
-    python bench/pretrain_audio.py --model avesformer-r18 --data synthetic-s4 --out runs/audio-s4
+    python -m bench.studies.pretrained_audio_trunk --data synthetic-ms3 --steps 1500 --out runs/audio-ms3
+    python -m bench.studies.pretrained_audio_trunk --model avesformer-r18 --data synthetic-s4 --out runs/audio-s4
 
 The stand-in for PANNs' AudioSet pretraining (no weights can be downloaded here): multi-label tagging of
 each second with the categories sounding in it, on built-in synthetic scenes. Writes ``panns_tagging.pt``
 or ``vggish_tagging.pt`` in the trunk's upstream checkpoint layout (load it with ``edgeav train
---audio-weights`` or ``bench/train_reference.py --audio-weights``, exactly as the released
+--audio-weights`` or ``bench/studies/reference_checkpoint.py --audio-weights``, exactly as the released
 ``MobileNetV2_mAP=0.383.pth`` / ``vggish-10086976.pth``) and ``result.json`` (val mAP, steps, wall time).
 """
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 import torch
 
 from edgeav.data import open_dataset
+from edgeav.files import write_json_atomically
 from edgeav.registry import get_model_entry
 from edgeav.train.audio_tagging import (
     AudioTagger,
@@ -28,10 +29,9 @@ from edgeav.train.audio_tagging import (
     tagging_scores,
     train_tagger,
 )
-from export_targets.staging import write_text_atomically
 
 
-def main() -> None:
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="lightavseg")
     p.add_argument("--config", default="paper", help="the model config whose audio trunk is pretrained")
@@ -42,7 +42,11 @@ def main() -> None:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, required=True)
-    args = p.parse_args()
+    return p
+
+
+def main() -> None:
+    args = _parser().parse_args()
 
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)
@@ -63,7 +67,7 @@ def main() -> None:
     result = {"model": args.model, "config": args.config, "data": args.data, "steps": args.steps, "batch_size": args.batch_size,
               "tags": names, "train_seconds": train_seconds, "data_seconds": data_seconds,
               "val": tagging_scores(model, val_pcm, val_tags), "checkpoint": str(checkpoint)}
-    write_text_atomically(args.out / "result.json", json.dumps(result, indent=2))
+    write_json_atomically(args.out / "result.json", result)
     print(json.dumps({k: v for k, v in result.items() if k != "tags"}, indent=2))
 
 

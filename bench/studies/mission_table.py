@@ -1,9 +1,9 @@
 """The mission benchmark: export a model at each precision to every target, then time all artifacts
 side by side with PyTorch eager in one interleaved run, and write the README's markdown table.
 
-    python bench/mission.py --model lightavseg --precisions fp32,int8 --out dist/mission
-    python bench/mission.py --checkpoint runs/ref-ms3-128/last.pt --data synthetic-ms3   # trained, PTQ int8
-    python bench/mission.py --reuse dist/mission            # benchmark artifacts exported earlier
+    python -m bench.studies.mission_table --model lightavseg --precisions fp32,int8 --out dist/mission
+    python -m bench.studies.mission_table --checkpoint runs/ref-ms3-128/last.pt --data synthetic-ms3   # trained, PTQ int8
+    python -m bench.studies.mission_table --reuse dist/mission            # benchmark artifacts exported earlier
 
 A precision the exporter rejects (e.g. int8 before quantization lands) is skipped with its one-line
 reason in the table; formats that cannot run here (Core ML off macOS) are listed, not timed.
@@ -23,8 +23,9 @@ from bench.harness import BenchReport, estimates_for, run_compare
 from bench.profiles import PROFILES
 from bench.report import FORMAT_TITLES, write_outputs
 from bench.targets import BenchTarget, eager_twin, resolve_target
-from edgeav.cli.main import quiet_library_loggers
 from edgeav.errors import EdgeAVError
+from edgeav.files import write_text_atomically
+from export_targets._quiet import quiet_library_loggers
 from export_targets.formats import FORMATS, format_of
 
 
@@ -60,25 +61,20 @@ class MissionWeights:
 def export_precision(model_name: str, config: str, precision: str, targets: str, out: Path, jobs: int,
                      weights: MissionWeights = MissionWeights()) -> list[Path]:
     """Export ``model_name`` at ``precision`` to ``targets`` in ``out``; the artifact paths."""
-    from edgeav.checkpoints import load_checkpoint
-    from edgeav.registry import get_model_entry
-    from export_targets.int8 import Int8Options, plan_int8
+    from edgeav.registry import load_model
     from export_targets.pipeline import export_model
+    from export_targets.request import ExportRequest, ExportSubject
+    from quantize.plan import plan_int8
 
-    entry = get_model_entry(model_name)
-    torch.manual_seed(0)
-    model = entry.build(config)
-    record = {"source": "registry-init", "note": "mission benchmark: untrained weights"}
-    if weights.checkpoint is not None:
-        record = load_checkpoint(model, weights.checkpoint).to_dict()
-    model.eval()
-    plan = None
-    if precision == "int8":
-        # Latency does not depend on the gate's verdict: it is recorded in the manifests, not enforced here.
-        plan = plan_int8(entry, model, config, Int8Options(qat_checkpoint=weights.qat_checkpoint, data=weights.data,
-                                                           force=True, eval_limit=weights.eval_limit))
-    results = export_model(entry, model, config, targets, out, precision, jobs=jobs, weights=record, int8=plan)
-    return [r.path for r in results]
+    int8 = precision == "int8"
+    # Latency does not depend on the int8 gate's verdict: it is recorded in the manifests, not enforced here.
+    request = ExportRequest(targets, out, precision, jobs=None if int8 else jobs,
+                            **(dict(qat_checkpoint=weights.qat_checkpoint, data=weights.data, force=True,
+                                    eval_limit=weights.eval_limit) if int8 else {}))
+    loaded = load_model(model_name, config, weights.checkpoint)
+    loaded.model.eval()
+    plan = plan_int8(loaded.entry, loaded.model, config, request.int8_options()) if int8 else None
+    return [r.path for r in export_model(ExportSubject.from_registry(loaded), request, int8=plan)]
 
 
 def artifacts_in(folder: Path) -> list[Path]:
@@ -122,7 +118,7 @@ def markdown(report: BenchReport, skipped: list[Skipped], profile_keys: list[str
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="lightavseg")
     p.add_argument("--config", default="paper")
@@ -140,43 +136,54 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--qat-checkpoint", type=Path, help="int8 graphs from `edgeav quantize` (default: PTQ on --data)")
     p.add_argument("--data", default="synthetic-ms3", help="int8 calibration and accuracy-gate data")
     p.add_argument("--eval-limit", type=int, default=200, help="held-out frames the int8 gate scores (default 200)")
-    args = p.parse_args(argv)
-    quiet_library_loggers()
-    weights = MissionWeights(args.checkpoint, args.qat_checkpoint, args.data, args.eval_limit)
-    torch.set_num_threads(args.threads)
+    return p
 
-    skipped: list[Skipped] = []
+
+def _artifacts(args: argparse.Namespace, skipped: list[Skipped]) -> list[Path]:
+    """The artifacts to time: reused ones, or each precision exported now (a refused precision is a row)."""
+    if args.reuse:
+        return [a for folder in args.reuse for a in artifacts_in(folder)]
+    weights = MissionWeights(args.checkpoint, args.qat_checkpoint, args.data, args.eval_limit)
     paths: list[Path] = []
+    for precision in [x.strip() for x in args.precisions.split(",") if x.strip()]:
+        print(f"exporting {args.model} [{args.config}] at {precision} → {args.out / precision}", flush=True)
+        try:
+            paths += export_precision(args.model, args.config, precision, args.targets, args.out / precision,
+                                      args.jobs, weights)
+        except EdgeAVError as exc:  # e.g. a precision a format refuses: say so, keep going
+            print(f"{precision}: skipped ({exc})", flush=True)
+            skipped.append(Skipped(f"{precision} (all formats)", str(exc)))
+    return paths
+
+
+def _measure(args: argparse.Namespace, targets: list[BenchTarget], keys: list[str]) -> BenchReport:
+    targets.append(eager_twin(targets[0]))
+    settings = RunSettings(threads=args.threads, runs=args.runs, warmup=args.warmup)
+    report = run_compare(targets, get_device("host"), settings, lambda m: print(m, flush=True))
+    report.estimates = estimates_for(targets, [PROFILES[k] for k in keys], args.threads)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    quiet_library_loggers()
+    torch.set_num_threads(args.threads)
+    keys = [k.strip() for k in args.profiles.split(",") if k.strip()]
+    skipped: list[Skipped] = []
     try:
-        if args.reuse:
-            paths = [a for folder in args.reuse for a in artifacts_in(folder)]
-        else:
-            for precision in [x.strip() for x in args.precisions.split(",") if x.strip()]:
-                print(f"exporting {args.model} [{args.config}] at {precision} → {args.out / precision}", flush=True)
-                try:
-                    paths += export_precision(args.model, args.config, precision, args.targets,
-                                              args.out / precision, args.jobs, weights)
-                except EdgeAVError as exc:  # e.g. int8 before the quantizer exists: say so, keep going
-                    print(f"{precision}: skipped ({exc})", flush=True)
-                    skipped.append(Skipped(f"{precision} (all formats)", str(exc)))
-        targets, not_here = runnable(paths)
+        targets, not_here = runnable(_artifacts(args, skipped))
         skipped += not_here
         if not targets:
             print("mission: nothing to benchmark", file=sys.stderr)
             return 2
-        targets.append(eager_twin(targets[0]))
-        settings = RunSettings(threads=args.threads, runs=args.runs, warmup=args.warmup)
-        report = run_compare(targets, get_device("host"), settings, lambda m: print(m, flush=True))
-        keys = [k.strip() for k in args.profiles.split(",") if k.strip()]
-        report.estimates = estimates_for(targets, [PROFILES[k] for k in keys], args.threads)
+        report = _measure(args, targets, keys)
     except EdgeAVError as exc:
         print(f"mission: error: {exc}", file=sys.stderr)
         return 2
     table = markdown(report, skipped, keys)
     out_dir = args.reuse[0] if args.reuse else args.out
     written = write_outputs(report, out_dir, "mission")
-    md = args.table or out_dir / "mission.md"
-    md.write_text(table + "\n")
+    md = write_text_atomically(args.table or out_dir / "mission.md", table + "\n")
     print(table)
     print("\n".join(f"wrote {w}" for w in [*written, md]))
     return 0
