@@ -1,6 +1,7 @@
 """Set-prediction training for fixation queries: Hungarian matching and its loss (SalTR, after DETR).
 
-Outside the exported graph: matching runs ``scipy.optimize.linear_sum_assignment`` on CPU costs and is
+Layer 1 (beside ``edgeav.models.losses``): a model folder's Objective names its loss, and model folders
+import nothing from ``edgeav.train``. Outside the exported graph: matching runs ``scipy.optimize.linear_sum_assignment`` on CPU costs and is
 not differentiable; only the loss given the assignment carries gradients.
 
 Matching cost of query i and fixation j (both as normalised (x, y) in [0, 1]):

@@ -21,7 +21,7 @@ self-attention on a fixed token grid, which is what the export form needs).
 
 Choices where the paper is silent (DETR's defaults, models.md §6): the FFN is the project's shared
 block (GELU where DETR has ReLU), the sine embedding is the shared unnormalised one (DETR normalises
-coordinates to 2π), dropout 0.1. Loss and matching: edgeav/train/matching.py.
+coordinates to 2π), dropout 0.1. Loss and matching: edgeav/models/matching.py.
 """
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
-"""Hungarian matching and the set-prediction loss of SalTR (edgeav/train/matching.py)."""
+"""Hungarian matching and the set-prediction loss of SalTR (edgeav/models/matching.py)."""
 from __future__ import annotations
 
 import pytest
 import torch
 
 from edgeav.errors import DataError
-from edgeav.train.matching import (
+from edgeav.models.matching import (
     SetLossWeights,
     hungarian_assignment,
     mean_pairwise_distance,

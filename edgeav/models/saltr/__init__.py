@@ -1,0 +1,1 @@
+"""SalTR: image saliency as set prediction of fixation points (see model.py)."""
