@@ -1,23 +1,32 @@
 """The model zoo: one entry per model, read by the CLI, the exporter, the benchmark and the manifests.
 
-Adding a model is adding one module under ``edgeav/models`` that calls :func:`register` at import time,
-plus its name in ``_MODEL_MODULES``.
+Adding a model is adding one folder ``edgeav/models/<name>/`` whose ``entry.py`` calls :func:`register` at
+import time; :func:`list_models` finds every such ``entry.py`` (no second list of module names).
+An entry carries the model's whole card: configs, I/O contract, task, training objective, the modules
+int8 keeps float, the export forms it offers and the upstream weights it can load.
 """
 from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.util
+import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from edgeav.checkpoints import CheckpointInfo, load_checkpoint
 from edgeav.errors import UsageError
 from edgeav.specs import IOSpec
 
 SampleFn = Callable[[Any, int, int], list[tuple[torch.Tensor, ...]]]
+Batch = dict[str, Any]
+# An upstream weight loader: (model, upstream state dict) -> (loaded keys, skipped upstream keys).
+UpstreamLoader = Callable[[nn.Module, Mapping[str, torch.Tensor]], tuple[list[str], list[str]]]
 
 
 @dataclass(frozen=True)
@@ -33,11 +42,25 @@ class PaperFigures:
 
 
 @dataclass(frozen=True)
+class Objective:
+    """How a model trains. ``loss(net, model, batch)``: named scalars, the total under "loss"; ``net`` runs
+    ``forward_train`` (possibly DDP-wrapped), ``model`` is the bare model for its config.
+    ``logits(model, batch)`` predicts. Batches arrive with unannotated samples already removed.
+
+    Defined here, not in ``edgeav.train``, because a model folder (layer 1) names its own objective.
+    """
+
+    loss: Callable[[nn.Module, nn.Module, Batch], dict[str, torch.Tensor]]
+    logits: Callable[[nn.Module, Batch], torch.Tensor]
+    task: str  # the edgeav.tasks name whose metrics evaluation reports
+
+
+@dataclass(frozen=True)
 class ModelEntry:
     """Everything edgeav knows about one model family."""
 
     name: str
-    task: str  # "segmentation" | "saliency"
+    task: str  # a task name edgeav.tasks resolves: "segmentation" | "saliency"
     metric: str  # the task metric the exporter reports, e.g. "mIoU"
     summary: str
     builder: Callable[[Any], nn.Module]
@@ -46,6 +69,13 @@ class ModelEntry:
     samples: SampleFn  # realistic inputs for verification: (config, n, seed) -> list of input tuples
     default_config: str = "paper"
     paper: PaperFigures = field(default_factory=PaperFigures)
+    objective: Objective | None = None  # None: not trainable with edgeav
+    # Module types int8 keeps float whatever the user asks (their outputs stay float; see docs/quantize.md),
+    # and of those the ones that carry no int8 observer at all.
+    float_modules: tuple[type[nn.Module], ...] = ()
+    wholly_float_modules: tuple[type[nn.Module], ...] = ()
+    export_forms: tuple[str, ...] = ()  # names of the edgeav.models.rewrites this model's graph uses
+    upstream: Mapping[str, UpstreamLoader] = field(default_factory=dict)  # released weights it can load, by source
 
     def config(self, name: str | None = None) -> Any:
         """The named config; ``NAME@SIZE`` is that config at a square input of SIZE pixels.
@@ -82,8 +112,8 @@ def _at_input_size(model: str, key: str, config: Any, size: str) -> Any:
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
-# Modules that register models when imported; kept as data so `list_models` imports lazily.
-_MODEL_MODULES = ("edgeav.models.lightavseg", "edgeav.models.avesformer")
+MODELS_PACKAGE = "edgeav.models"  # every <package>/<name>/entry.py registers its models when imported
+_discovered = False
 
 
 def register(entry: ModelEntry) -> ModelEntry:
@@ -93,9 +123,25 @@ def register(entry: ModelEntry) -> ModelEntry:
     return entry
 
 
+def unregister(name: str) -> None:
+    """Remove a registered model (for tests that register a toy model of their own)."""
+    _REGISTRY.pop(name, None)
+
+
+def _entry_modules() -> list[str]:
+    package = importlib.import_module(MODELS_PACKAGE)
+    names = [f"{MODELS_PACKAGE}.{m.name}.entry" for m in pkgutil.iter_modules(package.__path__) if m.ispkg]
+    return sorted(n for n in names if importlib.util.find_spec(n) is not None)
+
+
 def _load_all() -> None:
-    for mod in _MODEL_MODULES:
-        importlib.import_module(mod)
+    """Import every model folder's entry.py once."""
+    global _discovered
+    if _discovered:
+        return
+    for module in _entry_modules():
+        importlib.import_module(module)
+    _discovered = True
 
 
 def list_models() -> list[ModelEntry]:
@@ -108,3 +154,45 @@ def get_model_entry(name: str) -> ModelEntry:
     if name not in _REGISTRY:
         raise UsageError(f"unknown model '{name}'; run `edgeav models` to list them ({', '.join(sorted(_REGISTRY))})")
     return _REGISTRY[name]
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A registry model built from a named config, with the weights it holds and where they came from."""
+
+    entry: ModelEntry
+    config_name: str
+    config: Any
+    model: nn.Module
+    checkpoint: CheckpointInfo | None  # None: the registry's seeded initialisation
+
+    @property
+    def weights(self) -> dict[str, Any]:
+        """The manifest's ``weights`` record."""
+        if self.checkpoint is not None:
+            return self.checkpoint.to_dict()
+        return {"source": "registry-init", "note": "no checkpoint: the registry's initialisation"}
+
+
+def load_model(
+    name: str,
+    config: str | None = None,
+    checkpoint: str | Path | None = None,
+    *,
+    seed: int = 0,
+    overrides: Mapping[str, Any] | None = None,
+) -> LoadedModel:
+    """Build model ``name`` at ``config`` (default: the entry's) and load ``checkpoint`` into it strictly.
+
+    Without a checkpoint the weights are ``torch.manual_seed(seed)``'s initialisation, so two calls agree.
+    ``overrides`` replace config fields before building (e.g. ``freeze_audio=False`` for training).
+    """
+    entry = get_model_entry(name)
+    config_name = config or entry.default_config
+    cfg = entry.config(config_name)
+    if overrides:
+        cfg = dataclasses.replace(cfg, **overrides)
+    torch.manual_seed(seed)
+    model = entry.builder(cfg)
+    info = load_checkpoint(model, checkpoint) if checkpoint is not None else None
+    return LoadedModel(entry=entry, config_name=config_name, config=cfg, model=model, checkpoint=info)

@@ -109,5 +109,5 @@ def tiny_av_entry() -> ModelEntry:
 def registry_with_tiny_av(monkeypatch: pytest.MonkeyPatch) -> ModelEntry:
     """The registry holding only TinyAV (real model modules are not imported)."""
     monkeypatch.setattr(registry, "_REGISTRY", {TINY_AV.name: TINY_AV})
-    monkeypatch.setattr(registry, "_MODEL_MODULES", ())
+    monkeypatch.setattr(registry, "_discovered", True)
     return TINY_AV

@@ -1,14 +1,17 @@
-"""Named export rewrites and checks: constructs a target cannot run, handled outside the model's source.
+"""Named model rewrites and checks: constructs a runtime cannot run, handled outside the model's source.
 
-A :class:`Rewrite` swaps submodules on a deep copy of the model for the targets it lists; each one is
-numerically equal to what it replaces (tests prove it). A :class:`Check` only looks and returns warnings.
-``HINTS`` turns a converter's complaint about a known op into the fix.
+A :class:`Rewrite` swaps submodules for an equivalent form; each one is numerically equal to what it
+replaces (tests prove it). A :class:`Check` only looks and returns warnings. The table holds no format
+names: each export format (and the int8 capture) asks for the rewrites it wants by name. The generic ones
+are defined here; a model folder registers its own (``edgeav/models/<name>/export_forms.py``), found on
+the first lookup of a name this module does not define. ``HINTS`` turns a converter's complaint about a
+known op into the fix.
 """
 from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -16,11 +19,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from edgeav.models.avesformer import SeparableConv, SeparableConvPerLevel
-from edgeav.models.deformable_attention import (
-    MSDeformSelfAttention,
-    MSDeformSelfAttentionMatmul,
-)
+from edgeav.errors import UsageError
+from edgeav.models.layers.deformable import MSDeformSelfAttention, MSDeformSelfAttentionMatmul
 
 
 class GlobalMaxPool2d(nn.Module):
@@ -125,12 +125,6 @@ def _deformable_attention_to_matmul(module: nn.Module) -> nn.Module | None:
     return MSDeformSelfAttentionMatmul(module) if isinstance(module, MSDeformSelfAttention) else None
 
 
-def _untie_level_depthwise_conv(module: nn.Module) -> nn.Module | None:
-    if isinstance(module, SeparableConv) and not isinstance(module, SeparableConvPerLevel):
-        return SeparableConvPerLevel(module)
-    return None
-
-
 def _is_linear_pool(pool: nn.AvgPool2d) -> bool:
     padding = pool.padding if isinstance(pool.padding, tuple) else (pool.padding,)
     return all(p == 0 for p in padding) and not pool.ceil_mode and pool.divisor_override is None
@@ -138,11 +132,10 @@ def _is_linear_pool(pool: nn.AvgPool2d) -> bool:
 
 @dataclass(frozen=True)
 class Rewrite:
-    """A named module swap, applied to the targets in ``targets``."""
+    """A named module swap."""
 
     name: str
     summary: str
-    targets: tuple[str, ...]  # formats whose export applies it; "int8": the int8 capture (export_targets.int8)
     replace: Callable[[nn.Module], nn.Module | None]  # the replacement for one submodule, or None
 
     def apply(self, model: nn.Module) -> int:
@@ -159,11 +152,10 @@ class Rewrite:
 
 @dataclass(frozen=True)
 class Check:
-    """A named inspection for the targets in ``targets``; ``find`` returns one warning per finding."""
+    """A named inspection; ``find`` returns one warning per finding."""
 
     name: str
     summary: str
-    targets: tuple[str, ...]
     find: Callable[[nn.Module], list[str]]
 
 
@@ -183,26 +175,23 @@ def _adaptive_max_pool_left(model: nn.Module) -> list[str]:
     ]
 
 
-REWRITES: tuple[Rewrite, ...] = (
+GENERIC_REWRITES: tuple[Rewrite, ...] = (
     Rewrite(
         name="adaptive_max_pool_to_max_pool",
         summary="nn.AdaptiveMaxPool2d(1) -> F.max_pool2d(x, kernel_size=(H, W)); aten.adaptive_max_pool2d has "
         "no ExecuTorch lowering and amax is not delegated to XNNPACK, max pooling is",
-        targets=("executorch",),
         replace=_adaptive_max_pool_to_max_pool,
     ),
     Rewrite(
         name="fold_conv_batchnorm",
         summary="eval-mode BatchNorm2d folded into the preceding Conv2d (fp32-exact to ~1e-6); ~15% fewer "
         "nodes for the slow ExecuTorch and LiteRT lowerings, which would fuse them later anyway",
-        targets=("executorch", "litert"),
         replace=_fold_conv_batchnorm,
     ),
     Rewrite(
         name="adaptive_max_pool_to_amax",
         summary="nn.AdaptiveMaxPool2d(1) -> x.amax((2, 3), keepdim=True); aten.adaptive_max_pool2d has no "
         "LiteRT lowering, REDUCE_MAX runs inside the XNNPACK delegate",
-        targets=("litert",),
         replace=_adaptive_max_pool_to_amax,
     ),
     Rewrite(
@@ -210,37 +199,26 @@ REWRITES: tuple[Rewrite, ...] = (
         summary="MSDeformSelfAttention (grid_sample) -> MSDeformSelfAttentionMatmul: bilinear sampling as "
         "tent-weight matmuls at the model's fixed token layout, reference points as buffers; grid_sampler_2d "
         "is portable on ExecuTorch, ~77 non-delegated ops on LiteRT and rank-6 on Core ML (ONNX has GridSample)",
-        targets=("executorch", "litert", "coreml"),
         replace=_deformable_attention_to_matmul,
-    ),
-    Rewrite(
-        name="untie_level_depthwise_conv",
-        summary="AVESFormer's SepConv depthwise weight, shared by the three levels -> one copy per level; a "
-        "quantized depthwise weight feeding several convolutions fails XNNPACK's compile (invalid parameter)",
-        targets=("int8",),
-        replace=_untie_level_depthwise_conv,
     ),
     Rewrite(
         name="norm_to_mean_reduction",
         summary="nn.LayerNorm (last axis) / nn.GroupNorm -> means over the two innermost axes of a 4-D view "
         "+ rsqrt; ExecuTorch has no XNNPACK lowering for native_layer_norm / native_group_norm, and LiteRT "
         "lowers GroupNorm with BROADCAST_TO, which its XNNPACK delegate does not take",
-        targets=("executorch", "litert"),
         replace=_norm_to_mean_reduction,
     ),
 )
 
-CHECKS: tuple[Check, ...] = (
+GENERIC_CHECKS: tuple[Check, ...] = (
     Check(
         name="gelu_tanh_on_xnnpack",
         summary="warn: XNNPACK computes GELU with erf even when approximate='tanh'",
-        targets=("executorch",),
         find=_gelu_tanh_sites,
     ),
     Check(
         name="adaptive_max_pool_left",
         summary="warn: adaptive max pooling that the max-pool rewrites could not replace",
-        targets=("executorch", "litert"),
         find=_adaptive_max_pool_left,
     ),
 )
@@ -255,28 +233,69 @@ HINTS: dict[str, str] = {
 }
 
 
+_REWRITES: dict[str, Rewrite] = {r.name: r for r in GENERIC_REWRITES}
+_CHECKS: dict[str, Check] = {c.name: c for c in GENERIC_CHECKS}
+
+
+def register_rewrite(rewrite: Rewrite) -> Rewrite:
+    """Add a model folder's export form to the table (at import of its ``export_forms.py``)."""
+    if rewrite.name in _REWRITES and _REWRITES[rewrite.name] is not rewrite:
+        raise ValueError(f"rewrite '{rewrite.name}' registered twice")
+    _REWRITES[rewrite.name] = rewrite
+    return rewrite
+
+
+def _load_model_forms() -> None:
+    from edgeav.registry import list_models  # model folders register their forms with their entries
+
+    list_models()
+
+
 def list_rewrites() -> list[Rewrite]:
-    return list(REWRITES)
+    _load_model_forms()
+    return list(_REWRITES.values())
 
 
 def list_checks() -> list[Check]:
-    return list(CHECKS)
+    return list(_CHECKS.values())
 
 
-def rewrite_for_target(model: nn.Module, target: str) -> tuple[nn.Module, dict[str, int], list[str]]:
-    """A deep copy of ``model`` with ``target``'s rewrites applied, the swap counts, and check warnings.
+def get_rewrite(name: str) -> Rewrite:
+    if name not in _REWRITES:
+        _load_model_forms()
+    if name not in _REWRITES:
+        raise UsageError(f"unknown rewrite '{name}'; known: {', '.join(_REWRITES)}")
+    return _REWRITES[name]
 
-    The given model is never modified; only rewrites that matched something appear in the counts.
+
+def get_check(name: str) -> Check:
+    if name not in _CHECKS:
+        raise UsageError(f"unknown check '{name}'; known: {', '.join(_CHECKS)}")
+    return _CHECKS[name]
+
+
+def rewrite(model: nn.Module, names: Sequence[str]) -> dict[str, int]:
+    """Apply the named rewrites to ``model`` in place, in the given order; the swap counts of those that
+    matched something. For a model the caller owns (a copy); see :func:`rewrite_for_target` otherwise."""
+    chosen = [get_rewrite(n) for n in names]
+    return {r.name: n for r in chosen if (n := r.apply(model))}
+
+
+def rewrite_for_target(
+    model: nn.Module, names: Sequence[str], checks: Sequence[str] = ()
+) -> tuple[nn.Module, dict[str, int], list[str]]:
+    """An eval-mode copy of ``model`` with the named rewrites applied, the swap counts, and the named
+    checks' warnings.
+
+    The given model is never modified (not even its train/eval mode): it is returned as it is only when
+    there is nothing to rewrite and it is already in eval mode.
     """
-    applicable = [r for r in REWRITES if target in r.targets]
-    if not applicable:
-        out = model
-        counts: dict[str, int] = {}
-    else:
+    if names or any(m.training for m in model.modules()):
         out = copy.deepcopy(model).eval()  # folding needs eval-mode BN statistics
-        counts = {r.name: n for r in applicable if (n := r.apply(out))}
-    out.eval()
-    warnings = [w for c in CHECKS if target in c.targets for w in c.find(out)]
+        counts = rewrite(out, names)
+    else:
+        out, counts = model, {}
+    warnings = [w for c in checks for w in get_check(c).find(out)]
     return out, counts, warnings
 
 

@@ -25,12 +25,12 @@ from torch import nn
 from edgeav.audio import LogMelConfig, LogMelFrontEnd
 from edgeav.checkpoints import load_checkpoint, save_atomically
 from edgeav.errors import DataError, UsageError
-from edgeav.models.panns_mobilenetv2 import (
+from edgeav.models.backbones.panns_mobilenetv2 import (
     PannsMobileNetV2,
     PannsMobileNetV2Config,
     panns_state_dict_from_upstream,
 )
-from edgeav.models.vggish import VGGish, VGGishConfig, vggish_state_dict_from_upstream
+from edgeav.models.backbones.vggish import VGGish, VGGishConfig, vggish_state_dict_from_upstream
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class AudioTrunkFamily:
 
     name: str
     trunk: type[nn.Module]
-    checkpoint_name: str  # what bench/pretrain_audio.py writes
+    checkpoint_name: str  # what bench/studies/pretrained_audio_trunk.py writes
     to_upstream: Callable[[dict[str, torch.Tensor]], Any]  # a state dict → the upstream file's object
     from_upstream: Callable[[Mapping[str, torch.Tensor]], dict[str, torch.Tensor]]
 

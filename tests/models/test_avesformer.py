@@ -6,17 +6,13 @@ import dataclasses
 import pytest
 import torch
 
-from edgeav.models.avesformer import (
-    AVESFORMER_R18,
-    AVESFORMER_SMALL,
-    AVESFormer,
-    AVESFormerHead,
-    decoder_level_shapes,
-    sine_position_embedding,
-)
-from edgeav.models.avesformer_weights import load_avsegformer_weights
+from edgeav.models.avesformer.configs import AVESFORMER_R18, AVESFORMER_SMALL
+from edgeav.models.avesformer.model import AVESFormer, AVESFormerHead, decoder_level_shapes
+from edgeav.models.avesformer.objective import avesformer_loss
+from edgeav.models.avesformer.weights import load_avsegformer_weights
+from edgeav.models.layers.pos_embed import sine_position_embedding
+from edgeav.models.losses import dice_loss
 from edgeav.registry import get_model_entry
-from edgeav.train.losses import avesformer_loss, dice_loss
 
 
 @pytest.fixture(scope="module")

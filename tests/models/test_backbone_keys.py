@@ -8,13 +8,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from edgeav.models.resnet import (
+from edgeav.models.backbones.resnet import (
     RESNET18,
     RESNET50,
     ResNet,
     resnet_state_dict_from_upstream,
 )
-from edgeav.models.vggish import VGGISH, VGGish, vggish_state_dict_from_upstream
+from edgeav.models.backbones.vggish import VGGISH, VGGish, vggish_state_dict_from_upstream
 
 
 def _bn(prefix: str, c: int, counters: bool) -> dict[str, tuple[int, ...]]:

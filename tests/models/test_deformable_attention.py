@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from edgeav.errors import InputShapeError
-from edgeav.models.deformable_attention import (
+from edgeav.models.layers.deformable import (
     MSDeformSelfAttention,
     MSDeformSelfAttentionMatmul,
     encoder_reference_points,
@@ -123,7 +123,7 @@ def test_matmul_form_is_one_xnnpack_delegate() -> None:
     )
     from executorch.exir import to_edge_transform_and_lower
 
-    from export_targets.executorch import delegation_summary
+    from export_targets.executorch.lower import delegation_summary
 
     class Wrapper(nn.Module):
         def __init__(self, attn: nn.Module) -> None:

@@ -8,20 +8,22 @@ import torch
 import torch.nn.functional as F
 
 from edgeav.modelcard import example_inputs, measure_cost
-from edgeav.models.lightavseg import LIGHTAVSEG_SMALL, LightAVSeg
-from edgeav.models.panns_mobilenetv2 import (
+from edgeav.models.backbones.panns_mobilenetv2 import (
     PannsMobileNetV2,
     PannsMobileNetV2Config,
     panns_state_dict_from_upstream,
 )
-from edgeav.models.seaformer import (
+from edgeav.models.backbones.seaformer import (
     SEAFORMER_L,
     SeaFormer,
     _linear_resize_weight,
     seaformer_state_dict_from_upstream,
 )
+from edgeav.models.lightavseg.configs import LIGHTAVSEG_SMALL
+from edgeav.models.lightavseg.model import LightAVSeg
+from edgeav.models.lightavseg.objective import alignment_loss, lightavseg_loss
+from edgeav.models.losses import dice_loss
 from edgeav.registry import get_model_entry
-from edgeav.train.losses import alignment_loss, dice_loss, lightavseg_loss
 
 
 @pytest.fixture(scope="module")

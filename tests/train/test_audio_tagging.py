@@ -8,7 +8,8 @@ import torch
 
 from edgeav.data.synthetic import SceneConfig, SyntheticAVScenes
 from edgeav.errors import UsageError
-from edgeav.models.lightavseg import LIGHTAVSEG_SMALL, LightAVSeg
+from edgeav.models.lightavseg.configs import LIGHTAVSEG_SMALL
+from edgeav.models.lightavseg.model import LightAVSeg
 from edgeav.registry import get_model_entry
 from edgeav.train.audio_tagging import (
     AudioTagger,

@@ -9,8 +9,9 @@ import torch
 
 from edgeav.data.synthetic import SceneConfig, SyntheticAVScenes
 from edgeav.errors import CheckpointError
-from edgeav.models.lightavseg import LIGHTAVSEG_SMALL, LightAVSeg
-from edgeav.train.objectives import get_objective
+from edgeav.models.lightavseg.configs import LIGHTAVSEG_SMALL
+from edgeav.models.lightavseg.model import LightAVSeg
+from edgeav.train.objective import get_objective
 from edgeav.train.samples import FrameSamples
 from edgeav.train.trainer import TrainConfig, Trainer, batch_indices, poly_lr
 
@@ -111,12 +112,12 @@ def test_unannotated_samples_are_dropped_from_a_batch() -> None:
 
 def test_a_diverging_loss_stops_with_a_one_line_error(tiny_set, tmp_path: Path) -> None:
     from edgeav.errors import TrainingError
-    from edgeav.train.objectives import Objective
+    from edgeav.train.objective import Objective
 
     trainer = _trainer(tiny_set, tmp_path / "e", steps=2)
     base = trainer.objective
     nan = Objective(loss=lambda net, model, batch: {"loss": base.loss(net, model, batch)["loss"] * float("nan")},
-                    logits=base.logits)
+                    logits=base.logits, task=base.task)
     trainer.objective = nan
     with pytest.raises(TrainingError, match="at step 1; lower --lr"):
         trainer.fit()

@@ -31,12 +31,10 @@ Choices where the paper is silent (documented so the numbers can be traced):
   its 151 M); with it this model would have 106.6 M, so the paper most likely counts that dead branch.
   It never runs, so it is not built here.
 
-Attention is written with explicit linears, ``bmm`` and a last-axis softmax: ``nn.MultiheadAttention``
-exports with masking ops that XNNPACK leaves on portable kernels (shared/design/backends.md §1c).
+Attention is written with explicit linears, ``bmm`` and a last-axis softmax (``layers/attention.py``).
 """
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -44,60 +42,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from edgeav.audio import VGGISH_LOGMEL, LogMelConfig, LogMelFrontEnd
-from edgeav.models.deformable_attention import (
-    LevelShapes,
-    MSDeformSelfAttention,
-    level_shapes_of,
-)
-from edgeav.models.layers import ImageNetNormalize, mask_probabilities
-from edgeav.models.resnet import RESNET18, RESNET50, ResNet, ResNetConfig
-from edgeav.models.vggish import VGGISH, VGGISH_SMALL, VGGish, VGGishConfig
-from edgeav.registry import ModelEntry, PaperFigures, register
-from edgeav.specs import IOSpec
-
-STAGE_KINDS = ("conv", "attn")
-
-
-@dataclass(frozen=True)
-class AVESFormerConfig:
-    image_size: int = 224
-    sample_rate: int = 16000
-    samples_per_frame: int = 16000
-    num_classes: int = 1
-    visual: ResNetConfig = RESNET18
-    audio: VGGishConfig = VGGISH
-    logmel: LogMelConfig = VGGISH_LOGMEL
-    dim: int = 256
-    heads: int = 8
-    points: int = 4  # deformable sampling points per head and level
-    num_queries: int = 16
-    pqg_layers: int = 3
-    pqg_ffn_dim: int = 1024
-    stages: tuple[str, ...] = ("conv", "attn", "attn")  # C-T-T, the paper's best (Table 7)
-    ffn_dim: int = 2048
-    conv_kernel: int = 7
-    conv_expansion: int = 2
-    mask_hidden: int = 2048
-    norm_groups: int = 32
-    dropout: float = 0.1
-    iou_weight: float = 1.8  # λ_IoU (BCE) for S4/MS3
-    dice_weight: float = 1.0
-    aux_weight: float = 0.1
-    freeze_audio: bool = True
-
-    def __post_init__(self) -> None:
-        bad = [s for s in self.stages if s not in STAGE_KINDS]
-        if bad:
-            raise ValueError(f"decoder stages {bad} unknown; use {STAGE_KINDS}")
-
-
-AVESFORMER_R18 = AVESFormerConfig()
-AVESFORMER_R50 = AVESFormerConfig(visual=RESNET50)
-_SMALL = {"image_size": 64, "audio": VGGISH_SMALL, "dim": 32, "heads": 4, "num_queries": 4, "pqg_ffn_dim": 64,
-          "ffn_dim": 64, "mask_hidden": 64, "norm_groups": 8, "dropout": 0.0}
-AVESFORMER_SMALL = AVESFormerConfig(visual=ResNetConfig("basic", (1, 1, 1, 1), width=16), **_SMALL)
-AVESFORMER_SMALL_R50 = AVESFormerConfig(visual=ResNetConfig("bottleneck", (1, 1, 1, 1), width=8), **_SMALL)
+from edgeav.audio import LogMelFrontEnd
+from edgeav.models.avesformer.configs import AVESFORMER_R18, AVESFormerConfig
+from edgeav.models.backbones.resnet import ResNet
+from edgeav.models.backbones.vggish import VGGish
+from edgeav.models.layers.attention import FeedForward, MultiHeadAttention
+from edgeav.models.layers.deformable import MSDeformSelfAttention
+from edgeav.models.layers.io import ImageNetNormalize
+from edgeav.models.layers.pos_embed import level_onehot, sine_position_embedding
+from edgeav.models.layers.tokens import LevelShapes, level_shapes_of, maps_to_tokens, tokens_to_maps
+from edgeav.models.segmentation import AVSegmentationModel
 
 
 def _stage_size(size: int, stride: int) -> int:
@@ -109,70 +63,6 @@ def _stage_size(size: int, stride: int) -> int:
 
 def decoder_level_shapes(image_size: int) -> LevelShapes:
     return tuple((_stage_size(image_size, s),) * 2 for s in (8, 16, 32))
-
-
-def sine_position_embedding(level_shapes: LevelShapes, dim: int, temperature: float = 10000.0) -> torch.Tensor:
-    """DETR's sine embedding (unnormalised, y then x halves) of every token, levels concatenated: [N, dim]."""
-    half = dim // 2
-    freqs = temperature ** (2 * (torch.arange(half) // 2) / half)
-    out = []
-    for h, w in level_shapes:
-        y = torch.arange(1, h + 1, dtype=torch.float32)[:, None].expand(h, w).reshape(-1, 1) / freqs
-        x = torch.arange(1, w + 1, dtype=torch.float32)[None, :].expand(h, w).reshape(-1, 1) / freqs
-
-        def interleave(t: torch.Tensor) -> torch.Tensor:
-            return torch.stack((t[:, 0::2].sin(), t[:, 1::2].cos()), dim=2).reshape(t.shape[0], -1)
-
-        out.append(torch.cat((interleave(y), interleave(x)), dim=1))
-    return torch.cat(out, dim=0)
-
-
-def maps_to_tokens(maps: list[torch.Tensor]) -> torch.Tensor:
-    """[B, C, h, w] per level → [B, Σhw, C], levels in order, rows major."""
-    return torch.cat([m.flatten(2).transpose(1, 2) for m in maps], dim=1)
-
-
-def tokens_to_maps(tokens: torch.Tensor, level_shapes: LevelShapes) -> list[torch.Tensor]:
-    maps, start = [], 0
-    for h, w in level_shapes:
-        chunk = tokens[:, start:start + h * w]
-        maps.append(chunk.transpose(1, 2).reshape(tokens.shape[0], tokens.shape[2], h, w))
-        start += h * w
-    return maps
-
-
-class MultiHeadAttention(nn.Module):
-    """Scaled dot-product attention with separate q/k/v/out projections (no masks)."""
-
-    def __init__(self, dim: int, heads: int, dropout: float = 0.0) -> None:
-        super().__init__()
-        self.heads, self.scale = heads, (dim // heads) ** -0.5
-        self.q_proj, self.k_proj, self.v_proj, self.out_proj = (nn.Linear(dim, dim) for _ in range(4))
-        self.dropout = nn.Dropout(dropout)
-
-    def _split(self, x: torch.Tensor) -> torch.Tensor:
-        b, n, c = x.shape
-        return x.reshape(b, n, self.heads, c // self.heads).permute(0, 2, 1, 3).reshape(b * self.heads, n, -1)
-
-    def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
-        b, n, c = query.shape
-        q, k, v = self._split(self.q_proj(query) * self.scale), self._split(self.k_proj(key)), self._split(self.v_proj(value))
-        attn = self.dropout(torch.bmm(q, k.transpose(1, 2)).softmax(-1))
-        out = torch.bmm(attn, v).reshape(b, self.heads, n, -1).permute(0, 2, 1, 3).reshape(b, n, c)
-        return self.out_proj(out)
-
-
-class FeedForward(nn.Module):
-    """x = LN(x + W2·drop(GELU(W1·x)))."""
-
-    def __init__(self, dim: int, hidden: int, dropout: float) -> None:
-        super().__init__()
-        self.linear1, self.linear2 = nn.Linear(dim, hidden), nn.Linear(hidden, dim)
-        self.dropout = nn.Dropout(dropout)
-        self.norm = nn.LayerNorm(dim)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.norm(x + self.dropout(self.linear2(self.dropout(F.gelu(self.linear1(x))))))
 
 
 class PromptQueryGenerator(nn.Module):
@@ -216,24 +106,6 @@ class SeparableConv(nn.Module):
     def forward(self, tokens: torch.Tensor, level_shapes: LevelShapes) -> torch.Tensor:
         maps = tokens_to_maps(F.gelu(self.pwconv1(tokens)), level_shapes)
         return self.pwconv2(maps_to_tokens([conv(m) for conv, m in zip(self.level_convs(), maps)]))
-
-
-class SeparableConvPerLevel(SeparableConv):
-    """:class:`SeparableConv` with its depthwise weights copied once per level (same values, same outputs).
-
-    For int8 on XNNPACK: one quantized depthwise weight feeding several convolutions fails to compile
-    (``Failed to create depthwise convolution node … xnn_status_invalid_parameter`` at load time), while the
-    same convolutions with their own weights compile. Costs (levels − 1) × hidden × k² parameters.
-    """
-
-    def __init__(self, shared: SeparableConv) -> None:
-        nn.Module.__init__(self)
-        self.levels = shared.levels
-        self.pwconv1, self.pwconv2 = shared.pwconv1, shared.pwconv2
-        self.dwconvs = nn.ModuleList(copy.deepcopy(shared.dwconv) for _ in range(shared.levels))
-
-    def level_convs(self) -> list[nn.Module]:
-        return list(self.dwconvs)
 
 
 class ConvStage(nn.Module):
@@ -285,7 +157,7 @@ class AVESFormerHead(nn.Module):
         self.in_proj = nn.ModuleList(proj(c) for c in cfg.visual.pyramid_channels)
         self.level_embed = nn.Parameter(torch.randn(len(self.level_shapes), d))
         self.register_buffer("pos_embed", sine_position_embedding(self.level_shapes, d), persistent=False)
-        self.register_buffer("level_onehot", _level_onehot(self.level_shapes), persistent=False)
+        self.register_buffer("level_onehot", level_onehot(self.level_shapes), persistent=False)
         self.query_generator = PromptQueryGenerator(cfg)
         self.stages = nn.ModuleList(STAGES[kind](cfg, self.level_shapes) for kind in cfg.stages)
         self.lateral_conv = proj(d)
@@ -315,7 +187,7 @@ class AVESFormerHead(nn.Module):
             pos, onehot = self.pos_embed, self.level_onehot
         else:
             pos = sine_position_embedding(level_shapes, self.level_embed.shape[1]).to(self.level_embed)
-            onehot = _level_onehot(level_shapes).to(self.level_embed)
+            onehot = level_onehot(level_shapes).to(self.level_embed)
         return pos + torch.mm(onehot, self.level_embed)
 
     def forward(self, feats: list[torch.Tensor], audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -338,11 +210,6 @@ class AVESFormerHead(nn.Module):
         return self.fc(mask_feature + x), mask_feature
 
 
-def _level_onehot(level_shapes: LevelShapes) -> torch.Tensor:
-    ids = torch.cat([torch.full((h * w,), i) for i, (h, w) in enumerate(level_shapes)])
-    return F.one_hot(ids, len(level_shapes)).float()
-
-
 @dataclass
 class AVESFormerOutput:
     """Training-time outputs: mask logits at input size and the stride-4 mask feature (auxiliary loss)."""
@@ -351,7 +218,7 @@ class AVESFormerOutput:
     mask_feature: torch.Tensor
 
 
-class AVESFormer(nn.Module):
+class AVESFormer(AVSegmentationModel):
     """AVESFormer: raw PCM + RGB frame → sounding-object mask."""
 
     def __init__(self, cfg: AVESFormerConfig = AVESFORMER_R18) -> None:
@@ -377,44 +244,3 @@ class AVESFormer(nn.Module):
         if logits.shape[-2:] != frames.shape[-2:]:  # image sizes that are not multiples of 32
             logits = F.interpolate(logits, size=frames.shape[-2:], mode="bilinear", align_corners=False)
         return AVESFormerOutput(logits, mask_feature)
-
-    def forward(self, frames: torch.Tensor, pcm: torch.Tensor) -> torch.Tensor:
-        """The deployable graph: probabilities [B, classes, H, W] (sigmoid if binary, softmax otherwise)."""
-        return mask_probabilities(self.forward_train(frames, pcm).logits)
-
-
-# --------------------------------------------------------------------------------------------- registry
-def avesformer_io_spec(cfg: AVESFormerConfig) -> IOSpec:
-    from edgeav.models.lightavseg import lightavseg_io_spec
-
-    return lightavseg_io_spec(cfg)  # same contract: one frame + its second of PCM → mask
-
-
-def avesformer_samples(cfg: AVESFormerConfig, n: int, seed: int) -> list[tuple[torch.Tensor, ...]]:
-    """Realistic inputs: one frame and its second of audio from ``n`` synthetic S4-like scenes."""
-    from edgeav.data.synthetic import SceneConfig, SyntheticAVScenes
-
-    scenes = SyntheticAVScenes(
-        SceneConfig(kind="s4", image_size=cfg.image_size, sample_rate=cfg.sample_rate,
-                    seconds_per_frame=cfg.samples_per_frame / cfg.sample_rate),
-        num_scenes=n, seed=seed,
-    )
-    return [(scenes[i].frames[:1].contiguous().float(), scenes[i].audio[:1].contiguous().float()) for i in range(n)]
-
-
-def _entry(name: str, visual: str, configs: dict, params_m: float, table: str) -> ModelEntry:
-    return ModelEntry(
-        name=name,
-        task="segmentation",
-        metric="mIoU",
-        summary=f"{visual} + VGGish, prompt query generator, early-focus C-T-T deformable decoder (AVESFormer)",
-        builder=AVESFormer,
-        configs=configs,
-        io_spec=avesformer_io_spec,
-        samples=avesformer_samples,
-        paper=PaperFigures(params_m=params_m, source=f"AVESFormer Table 3 ({table}, VGGish included); no FLOPs reported"),
-    )
-
-
-register(_entry("avesformer-r18", "ResNet-18", {"paper": AVESFORMER_R18, "small": AVESFORMER_SMALL}, 108.0, "ResNet-18 row"))
-register(_entry("avesformer-r50", "ResNet-50", {"paper": AVESFORMER_R50, "small": AVESFORMER_SMALL_R50}, 127.0, "ResNet-50 row"))

@@ -15,8 +15,8 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
-from edgeav.models.resnet import resnet_key_from_upstream, with_bn_counters
-from edgeav.models.vggish import vggish_key_from_upstream
+from edgeav.models.backbones.resnet import resnet_key_from_upstream, with_bn_counters
+from edgeav.models.backbones.vggish import vggish_key_from_upstream
 
 _ENCODER_LAYER = re.compile(r"^head\.transformer\.encoder\.layers\.(\d+)\.(\w+)\.(.+)$")
 _SHARED_HEAD = ("head.in_proj.", "head.level_embed", "head.lateral_conv.", "head.out_conv.", "head.fc.")

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from edgeav.models.layers import (
+from edgeav.models.layers.conv import (
     init_conv_fan_out,
     max_over_height,
     mean_over_height,

@@ -41,35 +41,43 @@ VGGISH_SMALL = VGGishConfig(features=(8, "M", 16, "M", 32, 32, "M", 32, 32, "M")
 """A tiny config for fast tests (not an upstream config)."""
 
 
+def vggish_trunk(cfg: VGGishConfig = VGGISH) -> nn.Sequential:
+    """The conv trunk ``features`` alone (torchvggish indices): DTFSal uses VGGish fully convolutionally."""
+    layers: list[nn.Module] = []
+    in_ch = 1
+    for v in cfg.features:
+        if v == "M":
+            layers.append(nn.MaxPool2d(2, 2))
+        else:
+            layers += [nn.Conv2d(in_ch, int(v), 3, padding=1), nn.ReLU()]
+            in_ch = int(v)
+    trunk = nn.Sequential(*layers)
+    _he_init(trunk)
+    return trunk
+
+
+def _he_init(module: nn.Module) -> None:
+    # He (fan-in) init: the released weights replace it, but a VGGish trained from scratch under
+    # PyTorch's default init collapses every clip to nearly the same embedding after 9 ReLU layers.
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+            nn.init.zeros_(m.bias)
+
+
 class VGGish(nn.Module):
     """Log-mel ``[B, 1, frames, mels]`` → embedding ``[B, embedding_dim]`` (non-negative, after ReLU)."""
 
     def __init__(self, cfg: VGGishConfig = VGGISH) -> None:
         super().__init__()
         self.cfg = cfg
-        layers: list[nn.Module] = []
-        in_ch = 1
-        for v in cfg.features:
-            if v == "M":
-                layers.append(nn.MaxPool2d(2, 2))
-            else:
-                layers += [nn.Conv2d(in_ch, int(v), 3, padding=1), nn.ReLU()]
-                in_ch = int(v)
-        self.features = nn.Sequential(*layers)
+        self.features = vggish_trunk(cfg)
         self.embeddings = nn.Sequential(
             nn.Linear(cfg.flat_dim, cfg.hidden), nn.ReLU(),
             nn.Linear(cfg.hidden, cfg.hidden), nn.ReLU(),
             nn.Linear(cfg.hidden, cfg.embedding_dim), nn.ReLU(),
         )
-        self._init_weights()
-
-    def _init_weights(self) -> None:
-        # He (fan-in) init: the released weights replace it, but a VGGish trained from scratch under
-        # PyTorch's default init collapses every clip to nearly the same embedding after 9 ReLU layers.
-        for m in self.modules():
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
-                nn.init.zeros_(m.bias)
+        _he_init(self.embeddings)
 
     def forward(self, logmel: torch.Tensor) -> torch.Tensor:
         x = self.features(logmel)  # [B, C, frames/16, mels/16]

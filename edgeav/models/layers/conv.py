@@ -1,4 +1,4 @@
-"""Small building blocks shared by the architectures."""
+"""Convolutional building blocks shared by the architectures, and reductions written as pooling."""
 from __future__ import annotations
 
 import torch
@@ -107,27 +107,3 @@ def mean_over_height(x: torch.Tensor) -> torch.Tensor:
 def max_over_height(x: torch.Tensor) -> torch.Tensor:
     """[B, C, H, W] → [B, C, 1, W], the max over H."""
     return F.max_pool2d(x, kernel_size=(x.shape[-2], 1), stride=(x.shape[-2], 1))
-
-
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-
-
-class ImageNetNormalize(nn.Module):
-    """RGB in [0, 1] → ImageNet-normalised, inside the graph so apps feed plain pixels.
-
-    Buffers are not persistent: checkpoints in upstream layouts carry no such tensors.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.register_buffer("mean", torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("std", torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), persistent=False)
-
-    def forward(self, frames: torch.Tensor) -> torch.Tensor:
-        return (frames - self.mean) / self.std
-
-
-def mask_probabilities(logits: torch.Tensor) -> torch.Tensor:
-    """The deployable output of a mask head: sigmoid for one channel (binary), softmax over classes otherwise."""
-    return torch.sigmoid(logits) if logits.shape[1] == 1 else torch.softmax(logits, dim=1)

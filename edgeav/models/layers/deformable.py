@@ -14,7 +14,7 @@ no column. So for every level the sampling matrix is ``(a·w_y)ᵀ @ w_x`` over 
 attention output is one more ``bmm`` with the values: sub, abs, relu, mul, bmm, softmax, reshape,
 permute, slice and cat — all delegated by XNNPACK and LiteRT. Reference points and the per-level pixel
 grids are buffers. It is selected by the export rewrite ``deformable_attention_to_matmul``
-(``export_targets/rewrites.py``), never by a flag in the model.
+(``edgeav/models/rewrites.py``), never by a flag in the model.
 
 Cost of the matmul form: the sampling matrix is dense, ``heads × N × ΣHW`` (at 224² with strides 8/16/32:
 8 × 1029 × 1029 floats = 34 MB) and its product with the values is ``2·N·ΣHW·C`` FLOPs (0.54 GFLOPs per
@@ -29,14 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from edgeav.errors import InputShapeError
-
-LevelShapes = tuple[tuple[int, int], ...]  # (height, width) per level, finest first
-
-
-def level_shapes_of(maps: list[torch.Tensor] | tuple[torch.Tensor, ...]) -> LevelShapes:
-    """The static (height, width) of each ``[B, C, H, W]`` map."""
-    return tuple((int(m.shape[-2]), int(m.shape[-1])) for m in maps)
-
+from edgeav.models.layers.tokens import LevelShapes
 
 def encoder_reference_points(level_shapes: LevelShapes, device: torch.device | None = None) -> torch.Tensor:
     """Normalised pixel centres ``[N, 2]`` (x, y) of every token, levels concatenated in order.
@@ -131,7 +124,7 @@ def grid_sample_attention(
 class BilinearSamplingMatrix(nn.Module):
     """The attention-weighted bilinear sampling of every query, as one dense matrix ``[B·H, N, ΣHW]``.
 
-    Its own module so that quantization can leave it float (``quantize.recipes.ALWAYS_FLOAT_TYPES``):
+    Its own module so that quantization can leave it float (a model entry's ``float_modules``):
     its entries are products of tent weights and softmax weights, and its product with the values is a
     matmul of two activations. On an int8 graph that product then stays a float batch matmul, which
     XNNPACK runs in every runtime; with an int8 sampling matrix LiteRT makes it an int8 BATCH_MATMUL that

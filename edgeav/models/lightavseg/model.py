@@ -34,58 +34,19 @@ Choices where the paper is silent (all documented here so the numbers can be tra
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from edgeav.audio import PANNS_LOGMEL_16K, LogMelConfig, LogMelFrontEnd
-from edgeav.data.avsbench.layout import AVSS_NUM_CLASSES
-from edgeav.models.layers import (
-    ConvBN,
-    GlobalMaxPool,
-    HSigmoid,
-    ImageNetNormalize,
-    mask_probabilities,
-)
-from edgeav.models.panns_mobilenetv2 import (
-    PANNS_MV2_SMALL,
-    PannsMobileNetV2,
-    PannsMobileNetV2Config,
-)
-from edgeav.models.seaformer import SEAFORMER_L, SEAFORMER_T, SeaFormer, SeaFormerConfig
-from edgeav.registry import ModelEntry, PaperFigures, register
-from edgeav.specs import IOSpec, TensorSpec
-
-
-@dataclass(frozen=True)
-class LightAVSegConfig:
-    image_size: int = 224
-    sample_rate: int = 16000
-    samples_per_frame: int = 16000
-    num_classes: int = 1
-    visual: SeaFormerConfig = SEAFORMER_L
-    audio: PannsMobileNetV2Config = field(default_factory=PannsMobileNetV2Config)
-    logmel: LogMelConfig = PANNS_LOGMEL_16K
-    decoder_dim: int = 224
-    # One flag per decoder stage (strides 64, 32, 16, 8): dense 3×3 fusion conv, else depthwise-separable.
-    dense_fusion: tuple[bool, ...] = (True, True, False, False)
-    align_temperature: float = 0.1
-    align_weight: float = 1.0
-    freeze_audio: bool = True
-
-
-LIGHTAVSEG_PAPER = LightAVSegConfig()
-LIGHTAVSEG_SMALL = LightAVSegConfig(
-    image_size=64,
-    visual=SEAFORMER_T,
-    audio=PANNS_MV2_SMALL,
-    decoder_dim=32,
-)
-# Semantic AVS (AVSBench-semantic and synthetic-avss): background + 70 categories, softmax output.
-LIGHTAVSEG_AVSS = replace(LIGHTAVSEG_PAPER, num_classes=AVSS_NUM_CLASSES)
-LIGHTAVSEG_SMALL_AVSS = replace(LIGHTAVSEG_SMALL, num_classes=AVSS_NUM_CLASSES)
+from edgeav.audio import LogMelFrontEnd
+from edgeav.models.backbones.panns_mobilenetv2 import PannsMobileNetV2
+from edgeav.models.backbones.seaformer import SeaFormer
+from edgeav.models.layers.conv import ConvBN, GlobalMaxPool, HSigmoid
+from edgeav.models.layers.io import ImageNetNormalize
+from edgeav.models.lightavseg.configs import LIGHTAVSEG_PAPER, LightAVSegConfig
+from edgeav.models.segmentation import AVSegmentationModel
 
 
 def _pointwise(in_ch: int, out_ch: int) -> nn.Conv2d:
@@ -148,7 +109,7 @@ class LightAVSegOutput:
     decoder_audio: list[torch.Tensor]  # the matching audio states [B, E, 1, 1]
 
 
-class LightAVSeg(nn.Module):
+class LightAVSeg(AVSegmentationModel):
     """LightAVSeg: raw PCM + RGB frame → sounding-object mask."""
 
     def __init__(self, cfg: LightAVSegConfig = LIGHTAVSEG_PAPER) -> None:
@@ -202,67 +163,3 @@ class LightAVSeg(nn.Module):
             dec_audio.append(state)
         logits = F.interpolate(self.head(prev), size=frames.shape[-2:], mode="bilinear", align_corners=False)
         return LightAVSegOutput(logits, feats, dec_audio)
-
-    def forward(self, frames: torch.Tensor, pcm: torch.Tensor) -> torch.Tensor:
-        """The deployable graph: probabilities [B, classes, H, W] (sigmoid if binary, softmax otherwise)."""
-        return mask_probabilities(self.forward_train(frames, pcm).logits)
-
-
-# --------------------------------------------------------------------------------------------- registry
-def lightavseg_io_spec(cfg: LightAVSegConfig) -> IOSpec:
-    size = cfg.image_size
-    binary = cfg.num_classes == 1
-    return IOSpec(
-        inputs=(
-            TensorSpec("frames", (1, 3, size, size), "float32", "NCHW, RGB", (0.0, 1.0),
-                       "one video frame resized to the model size; ImageNet normalisation happens in-graph"),
-            TensorSpec("audio", (1, cfg.samples_per_frame), "float32", "N, samples (mono PCM)", (-1.0, 1.0),
-                       f"the {cfg.samples_per_frame / cfg.sample_rate:g} s of audio around the frame at {cfg.sample_rate} Hz; log-mel happens in-graph"),
-        ),
-        outputs=(
-            TensorSpec("mask", (1, cfg.num_classes, size, size), "float32", "NCHW", (0.0, 1.0),
-                       "probability that a pixel belongs to a sounding object" if binary else "per-class probabilities"),
-        ),
-        output_reading=("threshold mask[0, 0] at 0.5 → binary sounding-object mask at input resolution" if binary
-                        else "argmax over axis 1 → class index per pixel (0 = background)"),
-        sample_rate=cfg.sample_rate,
-        samples_per_frame=cfg.samples_per_frame,
-        labels=("background", "sounding") if binary else (),
-    )
-
-
-def lightavseg_samples(cfg: LightAVSegConfig, n: int, seed: int) -> list[tuple[torch.Tensor, ...]]:
-    """Realistic (synthetic-scene) inputs: one frame and its second of audio from ``n`` MS3-like scenes
-    (AVSS-like scenes for a semantic head)."""
-    from edgeav.data.synthetic import SceneConfig, SyntheticAVScenes
-
-    scenes = SyntheticAVScenes(
-        SceneConfig(kind="ms3" if cfg.num_classes == 1 else "avss", image_size=cfg.image_size, sample_rate=cfg.sample_rate,
-                    seconds_per_frame=cfg.samples_per_frame / cfg.sample_rate),
-        num_scenes=n, seed=seed,
-    )
-    out = []
-    for i in range(n):
-        clip = scenes[i]
-        out.append((clip.frames[:1].contiguous().float(), clip.audio[:1].contiguous().float()))
-    return out
-
-
-register(
-    ModelEntry(
-        name="lightavseg",
-        task="segmentation",
-        metric="mIoU",
-        summary="SeaFormer-L + PANNs MobileNetV2, reciprocal AV encoder, fusion decoder (ICML 2026)",
-        builder=LightAVSeg,
-        configs={"paper": LIGHTAVSEG_PAPER, "small": LIGHTAVSEG_SMALL,
-                 "avss": LIGHTAVSEG_AVSS, "small-avss": LIGHTAVSEG_SMALL_AVSS},
-        io_spec=lightavseg_io_spec,
-        samples=lightavseg_samples,
-        paper=PaperFigures(
-            params_m=20.5, gflops=2.70, gflops_input="224×224 + one log-mel example",
-            source="LightAVSeg Table 1 (20.5 M) and Table 3 (SeaFormer-L row, 2.70 G)",
-            flops_excludes=("frontend",),
-        ),
-    )
-)
