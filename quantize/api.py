@@ -25,17 +25,11 @@ from torch import nn
 from torch.utils.data import Dataset, default_collate
 
 from edgeav.errors import UsageError
-from edgeav.train.objectives import Objective
+from edgeav.train.objective import Objective
 from edgeav.train.trainer import TrainConfig, Trainer, TrainState
 from quantize.capture import PREFIX, capture
-from quantize.distill import DistillConfig, WithoutLabels, distillation_objective
-from quantize.recipes import (
-    WHOLLY_FLOAT_TYPES,
-    always_float_modules,
-    build_quantizer,
-    match_modules,
-    outermost,
-)
+from edgeav.train.distill import DistillConfig, WithoutLabels, distillation_objective
+from quantize.recipes import FloatModules, build_quantizer, match_modules, outermost
 from quantize.simulated import SimulatedQuantModel
 
 METHODS = ("ptq", "qat")
@@ -72,10 +66,13 @@ def prepare(
     keep_fp32: Iterable[str] = (),
     rewrite: ModelRewrite | None = None,
     only: Iterable[str] | None = None,
+    *,
+    floats: FloatModules,
 ) -> SimulatedQuantModel:
     """Capture a copy of ``model`` and insert observers (``ptq``) or fake quantizers (``qat``).
 
-    ``keep_fp32``: glob patterns of module names left float (the log-mel front end always is).
+    ``floats``: the module types always left float (the model's card: ``FloatModules.of(entry)``).
+    ``keep_fp32``: glob patterns of module names left float as well.
     ``rewrite``: applied to the copy before capture (export rewrites a backend needs, e.g. max pooling).
     ``only``: quantize just these module names (sensitivity analysis).
     """
@@ -88,12 +85,12 @@ def prepare(
         work = rewrite(work)
     if method == "qat":
         nudge_zero_batchnorm_scales(work)
-    keep = outermost([*always_float_modules(work), *match_modules(work, keep_fp32)])
+    keep = outermost([*floats.names(work), *match_modules(work, keep_fp32)])
     quantizer = build_quantizer(
         qat=method == "qat",
         keep_float=[PREFIX + n for n in keep],
         only=None if only is None else [PREFIX + n for n in only],
-        wholly_float=[PREFIX + n for n in always_float_modules(work, WHOLLY_FLOAT_TYPES)],
+        wholly_float=[PREFIX + n for n in floats.wholly_names(work)],
     )
     captured = capture(work, example_inputs, train_bn=method == "qat")
     prepare_fn = prepare_qat_pt2e if method == "qat" else prepare_pt2e
@@ -173,7 +170,8 @@ def run_qat(
     for flag, fraction in (("--freeze-bn-at", cfg.freeze_bn_at), ("--freeze-observers-at", cfg.freeze_observers_at)):
         if not 0.0 <= fraction <= 1.0:
             raise UsageError(f"{flag} is a fraction of the QAT steps between 0 and 1 (got {fraction:g})")
-    objective = distillation_objective(teacher, input_names, cfg.distill, None if cfg.label_free else task)
+    objective = distillation_objective(teacher, input_names, cfg.distill, None if cfg.label_free else task,
+                                       metrics_task=task.task if task is not None else None)
     train_cfg = TrainConfig(
         steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, weight_decay=cfg.weight_decay,
         grad_clip=cfg.grad_clip, eval_every=cfg.eval_every, seed=cfg.seed, poly_power=1.0,
@@ -214,6 +212,7 @@ class QuantizeRequest:
     input_names: Sequence[str]
     objective: Objective
     out_dir: Path
+    floats: FloatModules  # the model's always-float modules (FloatModules.of(entry))
     qat: QATConfig = field(default_factory=QATConfig)
     keep_fp32: Sequence[str] = ()
     rewrite: ModelRewrite | None = None
@@ -234,7 +233,7 @@ def quantize_model(
     settings, duration and the loss terms of the last step (which terms there are shows what was optimised:
     a label-free run has no task term). Callers add their own context (model name, data spec) before saving.
     """
-    sim = prepare(model, example_inputs, request.method, request.keep_fp32, request.rewrite)
+    sim = prepare(model, example_inputs, request.method, request.keep_fp32, request.rewrite, floats=request.floats)
     batches = input_batches(request.train, request.input_names, request.calibration_batches,
                             request.calibration_batch_size, request.seed)
     record: dict[str, Any] = {"method": request.method, "keep_fp32": list(request.keep_fp32),

@@ -18,6 +18,7 @@ from torch import nn
 
 from edgeav.errors import CheckpointError
 from quantize.api import ModelRewrite, prepare
+from quantize.recipes import FloatModules
 from quantize.simulated import SimulatedQuantModel
 
 FORMAT = "edgeav-quantized"
@@ -62,10 +63,12 @@ def restore_quantized(
     example_inputs: Sequence[torch.Tensor],
     path: Path,
     rewrite: ModelRewrite | None = None,
+    *,
+    floats: FloatModules,
 ) -> tuple[SimulatedQuantModel, dict[str, Any]]:
-    """Rebuild the prepared model that ``path`` was saved from and load its state."""
+    """Rebuild the prepared model that ``path`` was saved from (same rewrite, same ``floats``) and load its state."""
     record, state = read_record(path)
-    sim = prepare(model, example_inputs, record["method"], record.get("keep_fp32", ()), rewrite)
+    sim = prepare(model, example_inputs, record["method"], record.get("keep_fp32", ()), rewrite, floats=floats)
     # A graph is saved in whatever BN form it was in; load into the same form.
     if record.get("bn_frozen", True):
         sim.freeze_batchnorm()

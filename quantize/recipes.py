@@ -23,6 +23,7 @@ from typing import Any
 from torch import nn
 
 from edgeav.errors import UsageError
+from edgeav.registry import ModelEntry
 
 SCHEME = {
     "name": "int8-xnnpack",
@@ -30,22 +31,6 @@ SCHEME = {
     "activations": "int8, affine, per tensor (qmin -128, qmax 127)",
     "quantizer": "executorch.backends.xnnpack.quantizer.XNNPACKQuantizer (PT2E)",
 }
-
-# Modules whose outputs must stay float whatever the user asks: a log-mel front end spans ~1e-10 … 6.5e4
-# in power before its log, which one per-tensor int8 scale cannot hold. AVESFormer's prompt query generator
-# attends over one tensor holding the audio token and the 16 learned queries at very different scales;
-# per-tensor int8 there took paper-size PTQ from 43.92 to 27.23 mIoU, float it is 43.66 (S4, 96²), for
-# 3 attention layers over 17 tokens, a negligible share of the model's compute. The deformable attention's
-# bilinear sampling matrix (export form) multiplies two activations, which XNNPACK runs in float anyway; an
-# int8 matrix only added a quantize/dequantize pair in ExecuTorch and, in LiteRT, an int8 BATCH_MATMUL that
-# its XNNPACK delegate does not take (see edgeav.models.deformable_attention.BilinearSamplingMatrix).
-ALWAYS_FLOAT_TYPES = ("LogMelFrontEnd", "PromptQueryGenerator", "BilinearSamplingMatrix")
-# Of those, the modules that must carry no int8 observer at all (SharedSchemeQuantizer rule 1). The
-# sampling matrix must: its int8 ``cat`` is what LiteRT turns into an int8 BATCH_MATMUL. Applying the rule
-# to every float module made LightAVSeg's QAT diverge (NaN in the alignment loss, small config), not yet
-# understood, so the others keep the XNNPACK quantizer's leaks (view ops and ``cat`` after an int8 input).
-WHOLLY_FLOAT_TYPES = ("BilinearSamplingMatrix",)
-
 
 @dataclass(frozen=True)
 class Recipe:
@@ -149,7 +134,7 @@ def _is_softmax(node: Any) -> bool:
 class SharedSchemeQuantizer:
     """The XNNPACK quantizer plus two rules the shared int8 scheme needs.
 
-    1. Nodes of ``WHOLLY_FLOAT_TYPES`` modules carry no annotation. The XNNPACK quantizer consults its
+    1. Nodes of wholly-float modules (``FloatModules.wholly``) carry no annotation. The XNNPACK quantizer consults its
        filter only in some annotators: view-like ops after a quantized producer (reshape, slice, permute)
        and ``cat`` are annotated whatever the filter says, so a module kept float still carries int8
        observers (the deformable sampling matrix's ``cat`` and every offset slice; a softmax on its
@@ -211,9 +196,29 @@ def _input_qspecs(node: Any) -> dict[Any, Any]:
     return annotation.input_qspec_map if annotation is not None else {}
 
 
-def always_float_modules(model: nn.Module, types: tuple[str, ...] = ALWAYS_FLOAT_TYPES) -> list[str]:
-    """Names of the modules that must stay float (see ``ALWAYS_FLOAT_TYPES``)."""
-    return [n for n, m in model.named_modules() if n and type(m).__name__ in types]
+@dataclass(frozen=True)
+class FloatModules:
+    """Module types int8 keeps float whatever the user asks — a model's card says which
+    (``ModelEntry.float_modules``; why each one, docs/quantize.md) — and of those the ones whose nodes
+    carry no int8 observer at all (``wholly``: rule 1 of :class:`SharedSchemeQuantizer`)."""
+
+    types: tuple[type[nn.Module], ...] = ()
+    wholly: tuple[type[nn.Module], ...] = ()
+
+    @classmethod
+    def of(cls, entry: ModelEntry) -> FloatModules:
+        return cls(tuple(entry.float_modules), tuple(entry.wholly_float_modules))
+
+    def names(self, model: nn.Module) -> list[str]:
+        """Names of ``model``'s modules of one of ``types`` (the exact type: a subclass is another module)."""
+        return _of_types(model, self.types)
+
+    def wholly_names(self, model: nn.Module) -> list[str]:
+        return _of_types(model, self.wholly)
+
+
+def _of_types(model: nn.Module, types: tuple[type[nn.Module], ...]) -> list[str]:
+    return [n for n, m in model.named_modules() if n and type(m) in types]
 
 
 def match_modules(model: nn.Module, patterns: Iterable[str]) -> list[str]:

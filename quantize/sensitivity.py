@@ -13,15 +13,16 @@ import torch
 from torch import nn
 
 from quantize.api import ModelRewrite, calibrate, prepare
+from quantize.recipes import FloatModules
 
-Score = Callable[[nn.Module], float]  # model -> task metric (e.g. mIoU in points)
+Score = Callable[[nn.Module], float]  # model -> the task's headline metric (e.g. mIoU in points)
 
 
 @dataclass(frozen=True)
 class BlockSensitivity:
     block: str
     score: float
-    drop: float  # fp32 score - score
+    drop: float  # how much worse than fp32 (in the score's direction)
 
 
 def default_blocks(model: nn.Module, depth: int = 2) -> list[str]:
@@ -40,13 +41,18 @@ def sensitivity_report(
     score: Score,
     blocks: Sequence[str] | None = None,
     rewrite: ModelRewrite | None = None,
+    *,
+    floats: FloatModules,
+    higher_is_better: bool = True,
 ) -> tuple[float, list[BlockSensitivity]]:
-    """fp32 score and, per block, the score with only that block int8 (largest drop first)."""
+    """fp32 score and, per block, the score with only that block int8 (largest drop first).
+
+    ``higher_is_better``: the score's direction (a drop is a loss either way, e.g. a KLD that rises)."""
     base = score(model.eval())
     rows = []
     for block in blocks or default_blocks(model):
-        sim = prepare(model, example_inputs, "ptq", rewrite=rewrite, only=[block])
+        sim = prepare(model, example_inputs, "ptq", rewrite=rewrite, only=[block], floats=floats)
         calibrate(sim, calibration())
         value = score(sim.convert())
-        rows.append(BlockSensitivity(block, value, base - value))
+        rows.append(BlockSensitivity(block, value, base - value if higher_is_better else value - base))
     return base, sorted(rows, key=lambda r: -r.drop)

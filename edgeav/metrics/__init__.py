@@ -1,6 +1,7 @@
 """Task metrics: AVSBench Jaccard / F-score for segmentation, per-category IoU / F for semantic AVS; CC, NSS, AUC-Judd, SIM, KLD for saliency."""
 from edgeav.metrics.saliency import (
     SALIENCY_METRICS,
+    SaliencyMeter,
     auc_judd,
     cc,
     kld,
@@ -19,6 +20,7 @@ from edgeav.metrics.semantic import SemanticSegmentationMeter
 
 __all__ = [
     "SALIENCY_METRICS",
+    "SaliencyMeter",
     "SegmentationMeter",
     "SemanticSegmentationMeter",
     "auc_judd",

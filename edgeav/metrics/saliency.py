@@ -129,3 +129,35 @@ def saliency_scores(pred, saliency_gt, fixations) -> dict[str, float]:
     return {
         name: fn(pred, fixations if name in NEEDS_FIXATIONS else saliency_gt) for name, fn in SALIENCY_METRICS.items()
     }
+
+
+class SaliencyMeter:
+    """Accumulates the five metrics over a split: each is the mean over maps, as the benchmark averages.
+
+    A map without fixations has no NSS or AUC-Judd (NaN) and is left out of those two means; with no
+    fixation maps at all (``fixations=None``) the result has no ``nss``/``auc_judd`` keys.
+    """
+
+    def __init__(self) -> None:
+        self._sums = dict.fromkeys(SALIENCY_METRICS, 0.0)
+        self._counts = dict.fromkeys(SALIENCY_METRICS, 0)
+        self._frames = 0
+
+    def update(self, pred, saliency_gt, fixations=None) -> None:
+        """``pred``, ``saliency_gt`` and ``fixations`` (binary, or None): maps ``[..., H, W]`` of equal shape."""
+        for name, fn in SALIENCY_METRICS.items():
+            gt = fixations if name in NEEDS_FIXATIONS else saliency_gt
+            if gt is None:
+                continue
+            scores = fn(pred, gt, reduction="none")
+            valid = ~np.isnan(scores)
+            self._sums[name] += float(scores[valid].sum())
+            self._counts[name] += int(valid.sum())
+        self._frames += _maps(pred, "pred").shape[0]
+
+    def compute(self) -> dict[str, float]:
+        """``{"cc", "nss", "auc_judd", "sim", "kld", "frames"}``; NSS/AUC-Judd only when fixations were given,
+        NaN for a metric with no map (an empty split has no score, and NaN fails any comparison)."""
+        out = {n: self._sums[n] / self._counts[n] if self._counts[n] else float("nan") for n in SALIENCY_METRICS
+               if self._counts[n] or n not in NEEDS_FIXATIONS}
+        return {**out, "frames": float(self._frames)}

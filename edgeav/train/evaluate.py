@@ -1,8 +1,9 @@
-"""Evaluation with the task metric on a held-out split, for a PyTorch model or an exported artifact.
+"""Evaluation with the task's metrics on a held-out split, for a PyTorch model or an exported artifact.
 
-Binary AVS data (S4, MS3) is scored with AVSBench's Jaccard and F-score; semantic data (AVSS, a head with
-more than one output channel) with per-category IoU and F from a confusion matrix. The same loop scores
-a model in eager mode and the artifact an app will ship, so the two numbers can be put side by side.
+The task (:mod:`edgeav.tasks`) says what is measured: AVSBench's Jaccard and F-score for binary
+segmentation, per-category IoU and F for semantic data (a head with more than one output channel), CC,
+NSS, AUC-Judd, SIM and KLD for saliency. The same loop scores a model in eager mode and the artifact an
+app will ship, so the two numbers can be put side by side.
 """
 from __future__ import annotations
 
@@ -14,49 +15,23 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset, default_collate
 
-from edgeav.errors import InputShapeError
-from edgeav.metrics import SegmentationMeter, SemanticSegmentationMeter
-from edgeav.train.objectives import Batch, Objective
+from edgeav.tasks import Task, get_task
+from edgeav.train.objective import Batch, Objective
 from edgeav.train.samples import annotated_only
 
-# batch -> per-pixel scores [B, C, H, W] (logits or probabilities, see ``score(from_logits=...)``).
+# batch -> per-pixel scores [B, C, H, W] (logits or the deployed output, see ``score(from_logits=...)``).
 Predict = Callable[[Batch], torch.Tensor]
 
 
-class _TaskMeter:
-    """Picks the binary or the semantic meter from the first prediction's channel count."""
-
-    def __init__(self, from_logits: bool) -> None:
-        self.from_logits = from_logits
-        self.meter: SegmentationMeter | SemanticSegmentationMeter | None = None
-
-    def update(self, scores: torch.Tensor, batch: Batch) -> None:
-        channels = scores.shape[1]
-        if self.meter is None:
-            self.meter = (SegmentationMeter(from_logits=self.from_logits) if channels == 1
-                          else SemanticSegmentationMeter(channels))
-        if channels == 1:
-            self.meter.update(scores, batch["mask"])
-        elif "semantic" not in batch:
-            raise InputShapeError(
-                f"the model predicts {channels} classes but the data has no semantic labels; "
-                "evaluate on an AVSS-like dataset (synthetic-avss, avsbench-avss:PATH)"
-            )
-        else:
-            self.meter.update(scores, batch["semantic"])
-
-    def compute(self) -> dict[str, Any]:
-        return self.meter.compute() if self.meter is not None else {"miou": 0.0, "fscore": 0.0, "frames": 0.0}
-
-
-def score(predict: Predict, dataset: Dataset, batch_size: int, from_logits: bool) -> dict[str, Any]:
-    """The task metric of ``predict`` over the annotated frames of ``dataset``."""
-    meter = _TaskMeter(from_logits)
+def score(predict: Predict, dataset: Dataset, batch_size: int, task: Task, from_logits: bool) -> dict[str, Any]:
+    """``task``'s metrics of ``predict`` over the annotated frames of ``dataset``."""
+    meter = task.meter(from_logits)
     for start in range(0, len(dataset), batch_size):
         items = [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
         batch = annotated_only(default_collate(items))
-        if len(batch["mask"]) == 0:
+        if len(batch["annotated"]) == 0:
             continue
+        task.check_batch(batch)
         meter.update(predict(batch).cpu(), batch)
     return meter.compute()
 
@@ -64,7 +39,8 @@ def score(predict: Predict, dataset: Dataset, batch_size: int, from_logits: bool
 @torch.no_grad()
 def evaluate(model: nn.Module, objective: Objective, dataset: Dataset, batch_size: int = 8,
              device: torch.device | None = None) -> dict[str, Any]:
-    """mIoU and F-score (both in [0, 1]) of a PyTorch model over the annotated frames of ``dataset``."""
+    """The metrics of ``objective.task`` (in their own units, e.g. mIoU in [0, 1]) of a PyTorch model
+    over the annotated frames of ``dataset``; the model predicts through ``objective.logits``."""
     was_training = model.training
     model.eval()
     device = device or torch.device("cpu")
@@ -74,25 +50,27 @@ def evaluate(model: nn.Module, objective: Objective, dataset: Dataset, batch_siz
         return objective.logits(model, batch)
 
     try:
-        return score(predict, dataset, batch_size, from_logits=True)
+        return score(predict, dataset, batch_size, get_task(objective.task), from_logits=True)
     finally:
         model.train(was_training)
 
 
 class ArtifactRunner(Protocol):
-    """What this module needs of ``export_targets.base.Runner`` (edgeav.train does not import export_targets)."""
+    """What this module needs of an export runner (edgeav.train does not import export_targets)."""
 
     def run(self, inputs: Sequence[torch.Tensor | np.ndarray]) -> list[np.ndarray]: ...
 
 
-def evaluate_artifact(runner: ArtifactRunner, dataset: Dataset, batch_size: int = 8) -> dict[str, Any]:
-    """The task metric measured on an exported artifact: every frame goes through the artifact itself.
+def evaluate_artifact(runner: ArtifactRunner, dataset: Dataset, task: Task, input_names: Sequence[str],
+                      batch_size: int = 8) -> dict[str, Any]:
+    """``task``'s metrics measured on an exported artifact: every frame goes through the artifact itself.
 
-    Artifacts are exported with batch 1, so each sample is run on its own; outputs are probabilities.
+    ``input_names``: the batch keys the artifact takes, in order (its IOSpec input names). Artifacts are
+    exported with batch 1, so each sample is run on its own; the first output is the deployed prediction.
     """
     def predict(batch: Batch) -> torch.Tensor:
-        outs = [runner.run([batch["frames"][i : i + 1], batch["audio"][i : i + 1]])[0]
-                for i in range(len(batch["frames"]))]
+        count = len(batch[input_names[0]])
+        outs = [runner.run([batch[name][i : i + 1] for name in input_names])[0] for i in range(count)]
         return torch.from_numpy(np.concatenate(outs, 0)).float()
 
-    return score(predict, dataset, batch_size, from_logits=False)
+    return score(predict, dataset, batch_size, task, from_logits=False)

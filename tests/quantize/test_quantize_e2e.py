@@ -3,7 +3,7 @@
 Slow (capture, QAT prepare and int8 lowering each take a minute or more on two shared cores): marked
 ``slow``. The weights are the registry's initialisation saved as a checkpoint; the gate compares the
 artifact with that same fp32 model, so what is tested is the plumbing and the numbers' presence and
-consistency, not accuracy (bench/quantize_reference.py measures that on a trained model).
+consistency, not accuracy (bench/studies/int8_table.py measures that on a trained model).
 """
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ def test_avesformer_int8_exports_run_with_the_deformable_attention_in_xnnpack(tm
     assert delegation["delegated"].get("aten.bmm.default", 0) > 0 and "aten.abs.default" in delegation["delegated"]
     # Every BATCH_MATMUL of the .tflite is float: the deformable value product reads the float sampling
     # matrix (an int8 BATCH_MATMUL of two activations stays outside LiteRT's XNNPACK delegate).
-    from export_targets.litert import interpreter_class
+    from export_targets.litert.interpreter import interpreter_class
 
     interpreter = interpreter_class()[0](model_path=str(next(out.glob("*.tflite"))))
     dtypes = {t["index"]: t["dtype"] for t in interpreter.get_tensor_details()}

@@ -6,16 +6,16 @@ import torch
 from torch import nn
 
 from edgeav.errors import CheckpointError, UsageError
-from export_targets.formats import check_precision, resolve_targets
+from export_targets.formats import check_precision, format_info, resolve_targets
 from quantize.checkpoint import read_record
-from quantize.distill import (
+from edgeav.train.distill import (
     DistillConfig,
     WithoutLabels,
     distillation_objective,
     has_labels,
     output_distillation,
 )
-from quantize.recipes import RECIPES, always_float_modules, match_modules, outermost
+from quantize.recipes import RECIPES, FloatModules, match_modules, outermost
 
 
 class _Net(nn.Module):
@@ -39,19 +39,26 @@ def test_outermost_drops_children_of_listed_modules() -> None:
     assert outermost(["a", "a.b", "c.d", "c"]) == ["a", "c"]
 
 
-def test_log_mel_front_end_always_stays_float() -> None:
+def test_float_modules_are_found_by_exact_type() -> None:
     from edgeav.audio import PANNS_LOGMEL_16K, LogMelFrontEnd
+
+    class _SubFrontEnd(LogMelFrontEnd):  # another module: the card names the types it means
+        pass
 
     net = nn.Module()
     net.frontend = LogMelFrontEnd(PANNS_LOGMEL_16K)
-    assert always_float_modules(net) == ["frontend"]
+    net.other = _SubFrontEnd(PANNS_LOGMEL_16K)
+    floats = FloatModules((LogMelFrontEnd,))
+    assert floats.names(net) == ["frontend"] and floats.wholly_names(net) == []
 
 
-def test_avesformer_prompt_query_generator_always_stays_float() -> None:
+@pytest.mark.parametrize("name,expected", [("lightavseg", ["frontend"]),
+                                           ("avesformer-r18", ["frontend", "head.query_generator"])])
+def test_the_model_card_names_the_modules_int8_keeps_float(name: str, expected: list[str]) -> None:
     from edgeav.registry import get_model_entry
 
-    model = get_model_entry("avesformer-r18").build("small")
-    assert always_float_modules(model) == ["frontend", "head.query_generator"]
+    entry = get_model_entry(name)
+    assert FloatModules.of(entry).names(entry.build("small")) == expected
 
 
 def test_every_phone_format_has_a_recipe_and_accepts_int8() -> None:
@@ -86,7 +93,7 @@ def test_output_distillation_is_smallest_at_the_teacher() -> None:
 def test_distillation_leaves_the_teachers_parameters_trainable() -> None:
     # A second QAT run prepares (deep-copies) the same model: frozen flags there left nothing to optimise.
     teacher = nn.Conv2d(3, 1, 1)
-    distillation_objective(teacher, ["frames"], DistillConfig())
+    distillation_objective(teacher, ["frames"], DistillConfig(), metrics_task="segmentation")
     assert all(p.requires_grad for p in teacher.parameters())
 
 
@@ -140,7 +147,7 @@ def test_softmax_with_int8_input_gets_tflite_fixed_output_grid(method) -> None:
 
     torch.manual_seed(0)
     x = torch.randn(2, 4, 8)
-    sim = prepare(_Attention().eval(), (x,), method)
+    sim = prepare(_Attention().eval(), (x,), method, floats=FloatModules())
     calibrate(sim, [(torch.randn(2, 4, 8),) for _ in range(3)])
     fixed, floating = _softmax_output_observers(sim)
     assert fixed == (pytest.approx(SOFTMAX_OUTPUT_SCALE), SOFTMAX_OUTPUT_ZERO_POINT)
@@ -154,7 +161,7 @@ class _DeformableLayer(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        from edgeav.models.deformable_attention import (
+        from edgeav.models.layers.deformable import (
             MSDeformSelfAttention,
             MSDeformSelfAttentionMatmul,
         )
@@ -182,10 +189,13 @@ def test_deformable_sampling_matrix_stays_float_and_its_value_product_sees_int8_
     # does not take (37 % of the paper-size int8 .tflite's time on TFLite's own kernel).
     from quantize.api import prepare
 
+    from edgeav.registry import get_model_entry
+
     layer = _DeformableLayer()
-    assert always_float_modules(layer) == ["attn.sampler"]
+    floats = FloatModules.of(get_model_entry("avesformer-r18"))
+    assert floats.names(layer) == floats.wholly_names(layer) == ["attn.sampler"]
     tokens = sum(h * w for h, w in _DeformableLayer.SHAPES)
-    sim = prepare(layer, (torch.randn(1, tokens, 16), torch.randn(1, tokens, 16)), "ptq")
+    sim = prepare(layer, (torch.randn(1, tokens, 16), torch.randn(1, tokens, 16)), "ptq", floats=floats)
 
     graph = sim.network.graph
     value_product = [n for n in graph.nodes if n.op == "call_function" and "bmm" in str(n.target)][-1]
@@ -201,12 +211,12 @@ def test_deformable_sampling_matrix_stays_float_and_its_value_product_sees_int8_
 
 
 def test_only_the_deformable_sampler_is_stripped_of_every_observer() -> None:
-    # WHOLLY_FLOAT_TYPES: the sampler carries no observer at all. The other float modules keep what the
+    # wholly_float_modules: the sampler carries no observer at all. The other float modules keep what the
     # XNNPACK quantizer annotates past its filter (view ops and cat after an int8 input): stripping them
     # too made LightAVSeg's QAT diverge, and LiteRT quantizes the query generator's concat on its int8
     # input's grid whatever the graph says (float in the graph only, the paper@96 .tflite failed parity).
     from edgeav.registry import get_model_entry
-    from export_targets.rewrites import rewrite_for_target
+    from edgeav.models.rewrites import rewrite_for_target
     from quantize.api import prepare
 
     observed_in: dict[str, set[str]] = {}
@@ -215,7 +225,9 @@ def test_only_the_deformable_sampler_is_stripped_of_every_observer() -> None:
         torch.manual_seed(0)
         model = entry.build("small").eval()
         inputs = tuple(torch.rand(t.shape) for t in entry.io_spec(entry.config("small")).inputs)
-        sim = prepare(model, inputs, "ptq", rewrite=lambda m: rewrite_for_target(m, "executorch")[0])
+        rewrites = format_info("executorch").rewrites
+        sim = prepare(model, inputs, "ptq", rewrite=lambda m: rewrite_for_target(m, rewrites)[0],
+                      floats=FloatModules.of(entry))
         for node in sim.network.graph.nodes:
             path = _module_path(node)
             for float_module in ("frontend", "query_generator", "sampler"):

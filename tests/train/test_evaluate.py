@@ -12,9 +12,11 @@ import torch
 from edgeav.cli.main import main
 from edgeav.data.synthetic import SceneConfig, SyntheticAVScenes
 from edgeav.errors import UsageError
-from edgeav.models.lightavseg import LIGHTAVSEG_SMALL, LIGHTAVSEG_SMALL_AVSS, LightAVSeg
+from edgeav.tasks import SEGMENTATION
+from edgeav.models.lightavseg.configs import LIGHTAVSEG_SMALL, LIGHTAVSEG_SMALL_AVSS
+from edgeav.models.lightavseg.model import LightAVSeg
 from edgeav.train.evaluate import evaluate, evaluate_artifact
-from edgeav.train.objectives import get_objective
+from edgeav.train.objective import get_objective
 from edgeav.train.samples import FrameSamples
 from edgeav.train.trainer import TrainConfig, Trainer
 
@@ -45,7 +47,7 @@ def test_artifact_scoring_matches_eager_scoring(config, kind: str) -> None:
     data = _frames(kind)
     eager = evaluate(model, get_objective("lightavseg"), data, batch_size=4)
     runner = EagerRunner(model)
-    artifact = evaluate_artifact(runner, data, batch_size=4)
+    artifact = evaluate_artifact(runner, data, SEGMENTATION, ["frames", "audio"], batch_size=4)
     assert runner.calls == len(data)
     assert artifact["frames"] == eager["frames"] == len(data)
     assert artifact["miou"] == pytest.approx(eager["miou"], abs=1e-6)

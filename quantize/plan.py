@@ -1,0 +1,166 @@
+"""The int8 plan of an export: the quantized model, the graph each format lowers, and its accuracy gate.
+
+An int8 export starts from a quantized model — a saved QAT/PTQ checkpoint (``qat_checkpoint``) or PTQ
+calibrated now on ``data`` — converted per format by its :mod:`quantize.recipes` recipe. The plan also
+scores the fp32 model on the held-out split, so that :class:`quantize.gate.AccuracyGate` can compare
+each artifact with it; the exporter (layer 4) only asks the plan for modules and runs the gate.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from edgeav.errors import UsageError
+from edgeav.models.rewrites import rewrite as apply_rewrites
+from edgeav.registry import ModelEntry
+from edgeav.tasks import get_task
+from quantize.gate import AccuracyGate
+from quantize.recipes import FloatModules, Recipe, get_recipe
+from quantize.simulated import SimulatedQuantModel
+
+# The export rewrites a captured int8 graph needs on every backend: the graph is captured once and then
+# lowered to several formats, so the rewrite must suit them all (max pooling does; amax is not delegated;
+# the matmul deformable attention and mean-reduction norms are what both ExecuTorch and LiteRT delegate).
+QUANTIZATION_REWRITES = ("adaptive_max_pool_to_max_pool", "deformable_attention_to_matmul", "norm_to_mean_reduction",
+                         "untie_level_depthwise_conv")
+PTQ_REWRITES = ("fold_conv_batchnorm",)  # QAT folds BN itself (with batch statistics while training)
+
+
+def quantization_rewrite_names(method: str) -> tuple[str, ...]:
+    return QUANTIZATION_REWRITES + (PTQ_REWRITES if method == "ptq" else ())
+
+
+def quantization_rewrite(method: str):
+    """The model rewrite `quantize.api.prepare` applies before capture, for ``method`` (ptq / qat)."""
+    names = quantization_rewrite_names(method)
+
+    def rewrite(model: nn.Module) -> nn.Module:
+        model.eval()  # BN folding needs eval-mode statistics; capture sets the mode it needs afterwards
+        apply_rewrites(model, names)
+        return model
+
+    return rewrite
+
+
+@dataclass(frozen=True)
+class Int8Options:
+    """How an int8 export gets and checks its int8 graphs."""
+
+    qat_checkpoint: Path | None = None
+    data: str | None = None  # calibration (train split) and gate (held-out split) data; default: the checkpoint's
+    calibration_batches: int = 16
+    calibration_batch_size: int = 8
+    keep_fp32: tuple[str, ...] = ()
+    max_drop: float | None = None  # headline points the artifact may lose (None: the task's default)
+    force: bool = False
+    eval_split: str = "test"
+    eval_limit: int = 0  # frames of the held-out split scored (0: all)
+    seed: int = 0
+
+
+@dataclass
+class Int8Plan:
+    """The quantized model, the graph each format lowers, and the gate its artifacts pass."""
+
+    entry: ModelEntry
+    quantized: SimulatedQuantModel  # prepared, calibrated or fine-tuned
+    record: dict[str, Any]  # how it was quantized (method, data, steps, keep_fp32, ...)
+    gate: AccuracyGate
+    _converted: dict[bool, nn.Module] = field(default_factory=dict)
+
+    @staticmethod
+    def recipe(fmt: str) -> Recipe:
+        return get_recipe(fmt)
+
+    def module_for(self, fmt: str, fp32_model: nn.Module) -> nn.Module:
+        """The module ``fmt`` lowers at int8: the converted Q/DQ graph, or (weights-only recipes) the float
+        model whose weights the converter quantizes."""
+        recipe = self.recipe(fmt)
+        if recipe.activations != "int8":
+            return fp32_model
+        fold = recipe.fold_quantize
+        if fold not in self._converted:
+            self._converted[fold] = self.quantized.convert(fold_quantize=fold)
+        return self._converted[fold]
+
+    def manifest_record(self, fmt: str) -> dict[str, Any]:
+        return {"scheme": self.recipe(fmt).describe(), **self.record,
+                "rewrites": list(quantization_rewrite_names(self.record["method"]))}
+
+
+def plan_int8(entry: ModelEntry, model: nn.Module, config_name: str, options: Int8Options) -> Int8Plan:
+    """Quantize ``model`` for export: restore ``options.qat_checkpoint`` or calibrate PTQ on ``options.data``;
+    score the fp32 model for the gate on the held-out split of that data."""
+    config = entry.config(config_name)
+    example = entry.samples(config, 1, options.seed)[0]
+    names = tuple(t.name for t in entry.io_spec(config).inputs)
+    if options.qat_checkpoint is not None:
+        sim, record = _restore(entry, model, config_name, example, options)
+        data = options.data or record.get("data")
+    else:
+        if not options.data:
+            raise UsageError("--precision int8 without --qat-checkpoint calibrates now: pass --data SPEC (e.g. synthetic-ms3)")
+        data = options.data
+        sim, record = _calibrate(entry, model, config_name, example, names, options)
+    return Int8Plan(entry, sim, record, _gate(entry, model, config, data, names, options))
+
+
+def _restore(entry: ModelEntry, model: nn.Module, config_name: str, example: tuple[torch.Tensor, ...],
+             options: Int8Options) -> tuple[SimulatedQuantModel, dict[str, Any]]:
+    from quantize.checkpoint import read_record, restore_quantized
+
+    path = options.qat_checkpoint
+    saved, _ = read_record(path)
+    if (saved.get("model"), saved.get("config")) != (entry.name, config_name):
+        raise UsageError(
+            f"--qat-checkpoint was made for {saved.get('model')} [{saved.get('config')}], not {entry.name} "
+            f"[{config_name}]; pass the matching --model/--config"
+        )
+    sim, record = restore_quantized(model, example, path, quantization_rewrite(saved["method"]),
+                                    floats=FloatModules.of(entry))
+    return sim, {**record, "checkpoint": str(path)}
+
+
+def _calibrate(entry: ModelEntry, model: nn.Module, config_name: str, example: tuple[torch.Tensor, ...],
+               names: tuple[str, ...], options: Int8Options) -> tuple[SimulatedQuantModel, dict[str, Any]]:
+    from quantize.api import calibrate, input_batches, prepare
+
+    data = options.data
+    sim = prepare(model, example, "ptq", options.keep_fp32, quantization_rewrite("ptq"), floats=FloatModules.of(entry))
+    train = samples_for(entry, entry.config(config_name), data, "train")
+    batches = input_batches(train, names, options.calibration_batches, options.calibration_batch_size, options.seed)
+    seen = calibrate(sim, batches)
+    record = {"method": "ptq", "model": entry.name, "config": config_name, "keep_fp32": list(options.keep_fp32),
+              "kept_float": list(sim.kept_float), "data": data,
+              "calibration": {"data": data, "split": "train", "samples": seen, "seed": options.seed}}
+    return sim, record
+
+
+def _gate(entry: ModelEntry, model: nn.Module, config: Any, data: str | None, names: tuple[str, ...],
+          options: Int8Options) -> AccuracyGate:
+    """The gate, with the fp32 model's scores on the held-out split (no split without data: it skips)."""
+    from edgeav.train.evaluate import evaluate
+
+    task = get_task(entry.task)
+    max_drop = task.default_max_drop if options.max_drop is None else options.max_drop
+    if not data:
+        return AccuracyGate(task, max_drop, options.force, options.eval_split, input_names=names)
+    if entry.objective is None:
+        raise UsageError(f"model '{entry.name}' has no objective to score it with; its int8 gate needs one")
+    eval_set = samples_for(entry, config, data, options.eval_split)
+    if options.eval_limit and options.eval_limit < len(eval_set):
+        eval_set = torch.utils.data.Subset(eval_set, range(options.eval_limit))
+    fp32 = evaluate(copy.deepcopy(model).eval(), entry.objective, eval_set)
+    return AccuracyGate(task, max_drop, options.force, options.eval_split, data, eval_set, names, fp32)
+
+def samples_for(entry: ModelEntry, config: Any, spec: str, split: str) -> Dataset:
+    """The model's samples of ``split`` of dataset ``spec``."""
+    from edgeav.train.samples import FrameSamples
+
+    return FrameSamples.from_spec(spec, split, getattr(config, "image_size", None))
