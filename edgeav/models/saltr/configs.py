@@ -6,8 +6,10 @@ at any other size σ is scaled per axis (``sigma_px``), so the map is the paper'
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
+from edgeav.errors import UsageError
 from edgeav.models.backbones.resnet import RESNET50, ResNetConfig
 
 ATTENTIONS = ("global", "deformable")
@@ -52,6 +54,13 @@ class SalTRConfig:
             raise ValueError(f"matching {self.matching!r} must be one of {MATCHINGS}")
         if self.dim % self.heads:
             raise ValueError(f"dim {self.dim} must be divisible by heads {self.heads}")
+
+    def at_size(self, suffix: str) -> SalTRConfig:
+        """``NAME@HxW`` (or ``NAME@S`` for S×S): this config at an H×W input (multiples of 32)."""
+        h, _, w = suffix.partition("x")
+        if not h.isdigit() or not (w or h).isdigit() or int(h) % 32 or int(w or h) % 32 or min(int(h), int(w or h)) < 32:
+            raise UsageError(f"SalTR size '@{suffix}' must be H or HxW in multiples of 32 (e.g. paper@240x320)")
+        return dataclasses.replace(self, image_size=(int(h), int(w or h)))
 
     @property
     def height(self) -> int:

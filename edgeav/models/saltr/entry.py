@@ -53,7 +53,6 @@ register(
     ModelEntry(
         name="saltr",
         task="saliency",
-        metric="CC",
         summary="ResNet-50 + DETR encoder-decoder, 100 fixation queries, Hungarian matching, in-graph Gaussian map",
         builder=SalTR,
         configs=CONFIGS,

@@ -142,10 +142,12 @@ class PointHead(nn.Module):
 
 @dataclass
 class SalTROutput:
-    """Training outputs of every decoder layer, last layer last: logits [L, B, N, 2], points [L, B, N, 2]."""
+    """Training outputs of every decoder layer, last layer last: logits [L, B, N, 2], points [L, B, N, 2];
+    ``saliency`` [B, 1, H, W] is the last layer's rendered map (what a distilled student fits)."""
 
     logits: torch.Tensor
     points: torch.Tensor
+    saliency: torch.Tensor
 
     @property
     def fixation_probability(self) -> torch.Tensor:
@@ -220,12 +222,12 @@ class SalTR(nn.Module):
         if not self.cfg.aux_loss:
             hidden = hidden[-1:]
         h = torch.stack(hidden)
-        return SalTROutput(logits=self.class_embed(h), points=self.point_embed(h))
+        logits, points = self.class_embed(h), self.point_embed(h)
+        return SalTROutput(logits=logits, points=points, saliency=self.render(points[-1], logits[-1].softmax(-1)[..., 0]))
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The deployable graph: (map [B, 1, H, W] in [0, 1], fixations [B, N, 3] = (x, y, p(fixation)))."""
         out = self.forward_train(image)
-        points = out.points[-1]
         prob = out.logits[-1].softmax(-1)[:, :, 0:1]
-        return self.render(points, prob[:, :, 0]), torch.cat([points, prob], dim=-1)
+        return out.saliency, torch.cat([out.points[-1], prob], dim=-1)
 

@@ -1,0 +1,1 @@
+"""SalTR-S: the dense-map phone student of SalTR (see model.py)."""
