@@ -42,7 +42,7 @@ def _detail(console: Console, name: str) -> int:
     entry = get_model_entry(name)
     for config_name in entry.configs:
         model = entry.build(config_name)
-        cost = measure_cost(model, example_inputs(entry.io_spec(entry.config(config_name))))
+        cost = measure_cost(model, example_inputs(entry.io_spec(entry.config(config_name))), on_meta=True)
         table = Table(title=escape(f"{entry.name} [{config_name}] — {_fmt_inputs(entry, config_name)}"))
         table.add_column("part")
         table.add_column("params (M)", justify="right")
@@ -53,10 +53,16 @@ def _detail(console: Console, name: str) -> int:
         paper = entry.paper
         if config_name == entry.default_config and paper.params_m:
             dp = 100 * (cost.params / 1e6 / paper.params_m - 1)
-            comparable = cost.flops - sum(cost.flops_by_part.get(p, 0) for p in paper.flops_excludes)
+            total, by_part = cost.flops, cost.flops_by_part
+            if paper.flops_convention == "conv_linear_macs":
+                total, by_part = cost.conv_linear_macs, cost.conv_linear_macs_by_part
+            comparable = total - sum(by_part.get(p, 0) for p in paper.flops_excludes)
             table.add_row("paper", f"{paper.params_m:.2f} ({dp:+.1f}%)", _paper_flops(comparable, entry), style="dim")
-            if paper.flops_excludes:
-                table.caption = f"paper FLOPs compared without: {', '.join(paper.flops_excludes)}"
+            notes = [f"paper FLOPs compared without: {', '.join(paper.flops_excludes)}"] if paper.flops_excludes else []
+            if paper.flops_convention == "conv_linear_macs":
+                notes.append(f"the paper counts conv+linear MACs (ours {comparable / 1e9:.2f} G); all ops, 2×MACs: "
+                             f"{cost.flops / 1e9:.2f} GFLOPs")
+            table.caption = "; ".join(notes) or None
         console.print(table)
     if entry.paper.source:
         console.print(f"paper figures: {entry.paper.source}")

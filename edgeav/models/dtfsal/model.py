@@ -13,7 +13,7 @@ Data flow for one clip::
     4 decoder branches ─► s1..s4 [B,1,224,384];  S = sigmoid(Conv3d([s1..s4])) (eq. 15)
 
 Output: ``S`` is a sigmoid map in (0, 1) for the clip's last frame (TMFI-Net's target frame), as in TMFI-Net.
-The KL − CC loss normalises it to a distribution itself (``edgeav.train.saliency_losses``); apps that need a
+The KL − CC loss normalises it to a distribution itself (``edgeav.models.saliency_losses``); apps that need a
 density divide by its sum. Choices where the paper is silent are documented in ``enhance.py`` (tokens, shift),
 ``fusion.py`` (AMFB scales, audio injection) and ``audio.py`` (temporal enhancement).
 """

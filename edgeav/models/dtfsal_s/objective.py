@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from edgeav.train.saliency_losses import kl_cc_loss
+from edgeav.models.saliency_losses import kl_cc_loss
 from edgeav.registry import Batch, Objective
 
 SIDE_WEIGHT = 0.25

@@ -9,7 +9,7 @@ import torch
 from edgeav.errors import InputShapeError, UsageError
 from edgeav.models.dtfsal.configs import DTFSAL_PAPER, DTFSAL_SMALL
 from edgeav.models.dtfsal.model import DTFSal
-from edgeav.train.saliency_losses import kl_cc_loss
+from edgeav.models.saliency_losses import kl_cc_loss
 
 
 def _inputs(cfg, batch: int = 2, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,5 +1,7 @@
 """Saliency losses: KL divergence, linear correlation (CC) and DTFSal's L = λ1·KL + λ2·CC (λ1 = 1, λ2 = −1).
 
+Layer 1, beside ``models/losses.py``: model folders name their own objectives.
+
 Conventions follow TMFI-Net's ``loss.py`` (which DTFSal's loss cites): both maps are normalised to sum 1
 per sample before KL, ``KL = Σ g · log(ε + g / (p + ε))`` with ε = 2.2204e-16 (float64 machine epsilon,
 MATLAB's ``eps``), and the batch mean is taken. CC is Pearson's correlation per sample, computed exactly
