@@ -39,6 +39,9 @@ class PaperFigures:
     source: str = ""
     # Parts of our graph the paper's FLOP count leaves out (e.g. an in-graph audio front end).
     flops_excludes: tuple[str, ...] = ()
+    # What the paper's "GFLOPs" counts (edgeav.modelcard): "flops" = 2 × MACs of every conv/linear/matmul;
+    # "conv_linear_macs" = MACs of convolutions and linear layers only (thop-style).
+    flops_convention: str = "flops"
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,8 @@ INPUT_SIZE_MULTIPLE = 32
 
 
 def _at_input_size(model: str, key: str, config: Any, size: str) -> Any:
+    if hasattr(config, "at_size"):  # a config with its own size grammar (e.g. a clip's TxHxW)
+        return config.at_size(size)
     if not size.isdigit() or int(size) < INPUT_SIZE_MULTIPLE or int(size) % INPUT_SIZE_MULTIPLE:
         raise UsageError(
             f"config '{key}' of model '{model}': the size after '@' must be a multiple of {INPUT_SIZE_MULTIPLE} "
