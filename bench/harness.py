@@ -90,27 +90,28 @@ def run_compare(targets: Sequence[BenchTarget], device: Device, settings: RunSet
 def estimates_for(targets: Sequence[BenchTarget], profiles: Sequence[DeviceProfile],
                   threads: int) -> dict[str, dict[str, Estimate]]:
     """Roofline estimates per target and profile (targets of one model/config share one cost table)."""
-    out: dict[str, dict[str, Estimate]] = {}
-    for t in targets:
-        try:
-            costs = registry_costs(t.model, t.config)
-        except EdgeAVError:
-            continue
-        precision = "int8" if t.precision == "int8" else "fp32"
-        out[t.label] = {p.key: estimate(costs, p, threads, precision) for p in profiles}
-    return out
+    return _per_target(targets, lambda t, costs: {p.key: estimate(costs, p, threads, _precision(t)) for p in profiles})
 
 
 def calibrated_for(targets: Sequence[BenchTarget], profiles: Sequence[DeviceProfile],
                    calibration: Calibration) -> dict[str, dict[str, CalibratedEstimate]]:
     """Host-calibrated estimates per target and profile, for targets of the calibration's precision."""
-    out: dict[str, dict[str, CalibratedEstimate]] = {}
+    chosen = [t for t in targets if calibration.applies_to(_precision(t))]
+    return _per_target(chosen, lambda _t, costs: {p.key: calibration.apply(costs, p, calibration.threads)
+                                                  for p in profiles})
+
+
+def _precision(target: BenchTarget) -> str:
+    return "int8" if target.precision == "int8" else "fp32"
+
+
+def _per_target(targets: Sequence[BenchTarget], make: Callable[[BenchTarget, Any], dict]) -> dict[str, dict]:
+    """``make(target, op costs)`` for every target whose model the registry can cost (others are left out)."""
+    out: dict[str, dict] = {}
     for t in targets:
-        if not calibration.applies_to("int8" if t.precision == "int8" else "fp32"):
-            continue
         try:
             costs = registry_costs(t.model, t.config)
         except EdgeAVError:
             continue
-        out[t.label] = {p.key: calibration.apply(costs, p, calibration.threads) for p in profiles}
+        out[t.label] = make(t, costs)
     return out

@@ -119,6 +119,17 @@ class ExportRequest:
             seed=self.seed,
         )
 
+    def plan_int8(self, subject: ExportSubject) -> Any:
+        """At int8, the quantized graphs and accuracy gate for ``subject`` (quantize.plan); None otherwise."""
+        if self.precision != "int8":
+            return None
+        if subject.entry is None:
+            raise UsageError(f"int8 export of '{subject.name}' needs a registry entry (its int8 recipe, float modules "
+                             "and data); export it at precision fp32, or register the model")
+        from quantize.plan import plan_int8
+
+        return plan_int8(subject.entry, subject.model, subject.config_name, self.int8_options())
+
 
 SampleFn = Callable[[int, int], list[tuple[torch.Tensor, ...]]]  # (n, seed) -> input tuples in IOSpec order
 

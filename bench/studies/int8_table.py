@@ -25,12 +25,13 @@ from edgeav.registry import LoadedModel, load_model
 from edgeav.tasks import Task, get_task
 from edgeav.train.evaluate import evaluate, evaluate_artifact
 from edgeav.train.objective import get_objective
+from edgeav.train.samples import model_samples
 from export_targets.pipeline import ExportResult, export_model
 from export_targets.formats import open_artifact
 from export_targets.request import ExportRequest, ExportSubject
 from quantize.api import QATConfig, QuantizeRequest, quantize_model
 from quantize.checkpoint import restore_quantized, save_quantized
-from quantize.plan import plan_int8, quantization_rewrite, samples_for
+from quantize.plan import quantization_rewrite
 from quantize.recipes import FloatModules
 
 
@@ -76,8 +77,8 @@ class Int8Table:
         self.io_spec = entry.io_spec(config)
         self.example = entry.samples(config, 1, 0)[0]
         self.task = get_task(entry.task)
-        self.train = samples_for(entry, config, args.data, "train")
-        test = samples_for(entry, config, args.data, "test")
+        self.train = model_samples(entry, config, args.data, "train", self.model)
+        test = model_samples(entry, config, args.data, "test", self.model)
         if args.eval_limit:
             test = torch.utils.data.Subset(test, range(min(args.eval_limit, len(test))))
         self.test = test
@@ -135,7 +136,7 @@ class Int8Table:
         log("export int8 .pte + .tflite from the QAT checkpoint (gate recorded, not enforced here)")
         int8 = ExportRequest("executorch,litert", a.out / "int8", "int8", qat_checkpoint=qat_path, data=a.data,
                              force=True, eval_limit=a.eval_limit)
-        plan = plan_int8(self.loaded.entry, self.model, a.config, int8.int8_options())
+        plan = int8.plan_int8(subject)
         done = [("fp32 .pte", fp32_pte)]
         for target in ("executorch", "litert"):  # one at a time: a failed parity check on one keeps the other
             try:

@@ -64,7 +64,6 @@ def export_precision(model_name: str, config: str, precision: str, targets: str,
     from edgeav.registry import load_model
     from export_targets.pipeline import export_model
     from export_targets.request import ExportRequest, ExportSubject
-    from quantize.plan import plan_int8
 
     int8 = precision == "int8"
     # Latency does not depend on the int8 gate's verdict: it is recorded in the manifests, not enforced here.
@@ -73,8 +72,8 @@ def export_precision(model_name: str, config: str, precision: str, targets: str,
                                     eval_limit=weights.eval_limit) if int8 else {}))
     loaded = load_model(model_name, config, weights.checkpoint)
     loaded.model.eval()
-    plan = plan_int8(loaded.entry, loaded.model, config, request.int8_options()) if int8 else None
-    return [r.path for r in export_model(ExportSubject.from_registry(loaded), request, int8=plan)]
+    subject = ExportSubject.from_registry(loaded)
+    return [r.path for r in export_model(subject, request, int8=request.plan_int8(subject))]
 
 
 def artifacts_in(folder: Path) -> list[Path]:

@@ -21,7 +21,7 @@ from edgeav.tasks import get_task
 from edgeav.train.audio_tagging import audio_trunk, load_audio_trunk
 from edgeav.train.evaluate import evaluate
 from edgeav.train.objective import get_objective
-from edgeav.train.samples import FrameSamples
+from edgeav.train.samples import model_samples
 from edgeav.train.trainer import TrainConfig, Trainer
 
 
@@ -62,8 +62,8 @@ def main() -> None:
     model, name, image_size = loaded.model, loaded.entry.name, loaded.config.image_size
     objective = get_objective(name)
 
-    def frames(split: str, shuffle: int | None = None) -> FrameSamples:
-        return FrameSamples.from_spec(args.data, split, image_size, shuffle)
+    def frames(split: str, shuffle: int | None = None):
+        return model_samples(loaded.entry, loaded.config, args.data, split, model, shuffle)
 
     train_cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, eval_every=args.eval_every,
                             checkpoint_every=args.eval_every, seed=args.seed, warmup_steps=min(100, args.steps // 10))

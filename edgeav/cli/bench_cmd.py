@@ -16,7 +16,7 @@ from rich.markup import escape
 from edgeav.errors import UsageError
 from edgeav.tasks import get_task
 
-_DEFAULT_PROFILES = "sd8gen2,sd8gen3,sd8elite"
+_DEFAULT_PROFILES = "sd8gen2,sd8gen3,sd8elite"  # bench.request.DEFAULT_PROFILES, as the flag reads it
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -46,52 +46,26 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bench.calibration import Calibration
-    from bench.devices import RunSettings, get_device
-    from bench.harness import run_bench, run_compare
-    from bench.profiles import get_profile
-    from bench.report import (
-        comparison_table,
-        per_op_table,
-        summary_table,
-        write_outputs,
+    from bench.report import comparison_table, per_op_table, summary_table, write_outputs
+    from bench.request import BenchRequest, benchmark, profile_keys
+
+    if args.top < 1:
+        raise UsageError(f"--top must be at least 1 (got {args.top})")
+    request = BenchRequest(
+        args.targets, device=args.device, threads=args.threads, runs=args.runs, warmup=args.warmup,
+        per_op=args.per_op, per_op_runs=args.per_op_runs, compare=args.compare, eager=args.eager,
+        profiles=profile_keys(args.profiles), calibration=args.calibration, runner_dir=args.runner_dir,
     )
-    from bench.targets import eager_twin, resolve_target
-
-    for name, value, low in (("--threads", args.threads, 1), ("--runs", args.runs, 1), ("--warmup", args.warmup, 0),
-                             ("--per-op-runs", args.per_op_runs, 1), ("--top", args.top, 1)):
-        if value < low:
-            raise UsageError(f"{name} must be at least {low} (got {value})")
-    if args.compare and len(args.targets) + int(args.eager) < 2:
-        raise UsageError("--compare needs at least two targets (artifacts, or one artifact and --eager)")
-    profiles = [] if args.profiles.strip().lower() == "none" else [get_profile(k.strip()) for k in args.profiles.split(",")]
-    calibration = Calibration.load(args.calibration) if args.calibration else None
-    if calibration and calibration.threads != args.threads:
-        raise UsageError(f"{args.calibration} holds {calibration.threads}-thread efficiencies; run with --threads "
-                         f"{calibration.threads} or calibrate with: python -m bench.calibrate ARTIFACT --threads {args.threads}")
-    device = get_device(args.device, args.runner_dir)
-    reason = device.skip_reason()
-    if reason:
-        raise UsageError(f"device {args.device} cannot run benchmarks: {reason}")
-    targets = [resolve_target(t) for t in args.targets]
-    if args.eager:
-        targets.append(eager_twin(next((t for t in targets if t.path), targets[0])))
-    settings = RunSettings(threads=args.threads, runs=args.runs, warmup=args.warmup, per_op=args.per_op,
-                           per_op_runs=args.per_op_runs)
-
     console = Console(width=None if Console().is_terminal else 180)  # files and pipes get the whole table
-    status = Console(stderr=True)
-    with status.status("benchmarking…") as live:
-        say = lambda msg: live.update(escape(msg))
-        report = (run_compare(targets, device, settings, say) if args.compare
-                  else run_bench(targets, device, settings, profiles, say, calibration))
+    with Console(stderr=True).status("benchmarking…") as live:
+        report = benchmark(request, lambda msg: live.update(escape(msg)))
     if args.compare:
         console.print(comparison_table(report))
     else:
         for m in report.measurements:
             if m.profile:
                 console.print(per_op_table(m, args.top))
-        console.print(summary_table(report, get_task(targets[0].entry().task).title))
+        console.print(summary_table(report, get_task(report.measurements[0].target.entry().task).title))
     for m in report.measurements:
         for note in m.notes:
             console.print(f"[yellow]{escape(m.target.label)}: {escape(note)}[/]", soft_wrap=True)

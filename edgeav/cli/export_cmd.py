@@ -24,8 +24,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from edgeav.cli.app_cmd import check_app, install_into_app
 from edgeav.errors import UsageError
-from edgeav.registry import LoadedModel, get_model_entry, load_model
+from edgeav.registry import get_model_entry, load_model
 from export_targets.formats import FORMATS, PRESETS
 from export_targets.pipeline import STAGES, ExportResult, export_model
 from export_targets.request import ExportRequest, ExportSubject
@@ -58,6 +59,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--keep-fp32", action="append", default=[], metavar="PATTERN", help="PTQ: leave modules matching this glob float")
     q.add_argument("--calibration-batches", type=int, default=16, help="PTQ calibration batches of 8 (default 16)")
     q.add_argument("--eval-limit", type=int, default=0, help="score only the first N held-out frames (default: all)")
+    p.add_argument("--app", type=Path, help="also copy the artifacts + manifests into this demo app's models folder "
+                                            "(android_demo or ios_demo; sha256-checked, with index.json)")
     p.add_argument("--samples", type=int, default=4, help="realistic samples for the parity check (default: 4)")
     p.add_argument("--seed", type=int, default=0, help="seed of the verification samples")
     p.add_argument("--jobs", type=int,
@@ -77,6 +80,8 @@ def request_from(args: argparse.Namespace) -> ExportRequest:
 def run(args: argparse.Namespace) -> int:
     # Validate every option before anything heavy is imported or built.
     request = request_from(args)
+    if args.app is not None:
+        check_app(args.app, request.format_names)
     get_model_entry(args.model).config(args.config)
     if request.precision == "int8" and args.qat_checkpoint is None and args.checkpoint is None and not args.force:
         raise UsageError("int8 export of untrained weights has no accuracy to keep; pass --checkpoint (or --force)")
@@ -92,20 +97,22 @@ def run(args: argparse.Namespace) -> int:
     else:
         err.print(_no_checkpoint_notice(loaded.entry.name, loaded.config_name))
 
-    int8 = _int8_plan(request, loaded, err) if request.precision == "int8" else None
+    subject = ExportSubject.from_registry(loaded)
+    int8 = _int8_plan(request, subject, err) if request.precision == "int8" else None
     with _progress(err, request.format_names) as on_stage:
-        results = export_model(ExportSubject.from_registry(loaded), request, on_stage, int8=int8)
+        results = export_model(subject, request, on_stage, int8=int8)
     _print_summary(Console(), results, f"{loaded.entry.name} [{loaded.config_name}] → {args.out}")
+    if args.app is not None:
+        models = install_into_app(args.app, [r.path for r in results])
+        Console().print(f"copied into {escape(str(models))} (index.json updated, sha256 checked)")
     return 0
 
 
-def _int8_plan(request: ExportRequest, loaded: LoadedModel, err: Console):
-    from quantize.plan import plan_int8
-
+def _int8_plan(request: ExportRequest, subject: ExportSubject, err: Console):
     source = (f"restoring {escape(str(request.qat_checkpoint))}" if request.qat_checkpoint
               else f"PTQ calibration on {escape(str(request.data))}")
     err.print(f"int8: {source} …")
-    plan = plan_int8(loaded.entry, loaded.model, loaded.config_name, request.int8_options())
+    plan = request.plan_int8(subject)
     gate = plan.gate
     if gate.fp32_scores:
         task = gate.task

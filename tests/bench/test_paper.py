@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from bench import paper
+from bench.studies import paper_latencies as paper
 from bench.calibration import Calibration
 from bench.cost import OpCost
 from bench.studies.paper_latencies import (
