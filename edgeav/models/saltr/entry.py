@@ -5,7 +5,7 @@ from typing import Any
 
 import torch
 
-from edgeav.models.saltr.configs import CONFIGS, SalTRConfig
+from edgeav.models.saltr.configs import CONFIGS
 from edgeav.models.saltr.model import SalTR
 from edgeav.models.saltr.objective import SALTR_OBJECTIVE
 from edgeav.registry import ModelEntry, PaperFigures, register
@@ -41,12 +41,13 @@ def still_image_samples(cfg: Any, n: int, seed: int) -> list[tuple[torch.Tensor,
     return [(images[i].image[None].contiguous(),) for i in range(n)]
 
 
-def saltr_dataset(cfg: SalTRConfig, spec: str, split: str, audio_shuffle_seed: int | None = None) -> Any:
-    """Training / evaluation samples of ``spec`` at the model size, ``num_queries`` fixations at most."""
+def saltr_dataset(cfg: Any, spec: str, split: str, audio_shuffle_seed: int | None = None, model: Any = None) -> Any:
+    """Still-image samples of ``spec`` at the model size, at most ``num_queries`` fixations each (100 for a
+    dense model). Images have no audio, so ``audio_shuffle_seed`` has nothing to shuffle."""
     from edgeav.data import open_dataset
     from edgeav.data.saliency.fixations import FixationSamples
 
-    return FixationSamples(open_dataset(spec, split), size=tuple(cfg.image_size), max_fixations=cfg.num_queries)
+    return FixationSamples(open_dataset(spec, split), size=tuple(cfg.image_size), max_fixations=getattr(cfg, "num_queries", 100))
 
 
 register(
@@ -63,5 +64,6 @@ register(
             source="no SalTR figures; DETR-R50's 41.3 M params (Carion et al. 2020, Table 1), whose architecture SalTR uses",
         ),
         objective=SALTR_OBJECTIVE,
+        dataset=saltr_dataset,
     )
 )

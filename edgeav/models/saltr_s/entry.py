@@ -21,5 +21,6 @@ register(
             source="design budget (shared/design/students.md A2): ≤ 1.5 GFLOPs, ≤ 5 M params, ≥ 95 % of SalTR's CC",
         ),
         objective=SALTR_S_OBJECTIVE,
+        dataset=saltr_dataset,
     )
 )
