@@ -11,11 +11,14 @@ from pathlib import Path
 
 from edgeav.errors import MissingDependencyError, UsageError
 from edgeav.specs import IOSpec
-from export_targets import coreml, executorch, litert, onnx
+from export_targets.coreml import INFO as COREML
+from export_targets.executorch import INFO as EXECUTORCH
+from export_targets.litert import INFO as LITERT
+from export_targets.onnx import INFO as ONNX
 from export_targets.runtime import ArtifactRunner
 from export_targets.target import ExportTarget, TargetInfo
 
-FORMATS: tuple[TargetInfo, ...] = (executorch.INFO, litert.INFO, coreml.INFO, onnx.INFO)
+FORMATS: tuple[TargetInfo, ...] = (EXECUTORCH, LITERT, COREML, ONNX)
 
 PRESETS: dict[str, tuple[str, ...]] = {
     "android": ("executorch", "litert"),

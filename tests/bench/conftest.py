@@ -20,8 +20,9 @@ def tiny_registry(monkeypatch: pytest.MonkeyPatch, tiny_av_entry):
 def tiny_artifacts(tiny_av_entry, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """TinyAV exported to .pte, .tflite and .onnx with manifests (slow: real converters)."""
     from export_targets.pipeline import export_model
+    from export_targets.request import ExportRequest, ExportSubject
 
     out = tmp_path_factory.mktemp("bench-dist")
-    results = export_model(tiny_av_entry, tiny_av_entry.build(), "small", "executorch,litert,onnx", out, "fp32",
-                           n_samples=1)
+    subject = ExportSubject.from_entry(tiny_av_entry, tiny_av_entry.build(), "small")
+    results = export_model(subject, ExportRequest("executorch,litert,onnx", out, "fp32", samples=1, jobs=1))
     return {r.format: r.path for r in results}

@@ -16,6 +16,7 @@ from edgeav.errors import ExportError
 from edgeav.files import digest
 from export_targets import open_artifact
 from export_targets.pipeline import ExportResult, export_model
+from export_targets.request import ExportRequest, ExportSubject
 
 pytestmark = pytest.mark.slow
 
@@ -23,7 +24,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="session")
 def exported(tiny_av_entry, tmp_path_factory: pytest.TempPathFactory) -> dict[str, ExportResult]:
     out = tmp_path_factory.mktemp("dist")
-    results = export_model(tiny_av_entry, tiny_av_entry.build(), "small", "all", out, "fp32", n_samples=3)
+    subject = ExportSubject.from_entry(tiny_av_entry, tiny_av_entry.build(), "small")
+    results = export_model(subject, ExportRequest("all", out, "fp32", samples=3, jobs=1))
     return {r.format: r for r in results}
 
 
@@ -98,5 +100,6 @@ def test_real_converter_failure_leaves_no_partial_files(tiny_av_entry, tmp_path:
     monkeypatch.setattr("export_targets.onnx.lower.lower", broken_lower)
     out = tmp_path / "dist"
     with pytest.raises(ExportError, match=r"^onnx lowering failed \(RuntimeError: converter crashed\)"):
-        export_model(tiny_av_entry, tiny_av_entry.build(), "small", "onnx,litert", out, n_samples=1)
+        export_model(ExportSubject.from_entry(tiny_av_entry, tiny_av_entry.build(), "small"),
+                     ExportRequest("onnx,litert", out, samples=1, jobs=1))
     assert not out.exists() and list(tmp_path.iterdir()) == []
