@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-import importlib.util
 import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +26,10 @@ SampleFn = Callable[[Any, int, int], list[tuple[torch.Tensor, ...]]]
 Batch = dict[str, Any]
 # An upstream weight loader: (model, upstream state dict) -> (loaded keys, skipped upstream keys).
 UpstreamLoader = Callable[[nn.Module, Mapping[str, torch.Tensor]], tuple[list[str], list[str]]]
+# The model's samples of a --data spec: (config, spec, split, audio_shuffle_seed, model) -> a dataset of dict
+# samples keyed by its IOSpec input names plus its task's ground truth. ``model``: the fp32 model at hand, for
+# samples that depend on it (a streaming model's state); None where there is none yet.
+DatasetFn = Callable[[Any, str, str, "int | None", "nn.Module | None"], Any]
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,6 @@ class ModelEntry:
 
     name: str
     task: str  # a task name edgeav.tasks resolves: "segmentation" | "saliency"
-    metric: str  # the task metric the exporter reports, e.g. "mIoU"
     summary: str
     builder: Callable[[Any], nn.Module]
     configs: Mapping[str, Any]
@@ -79,6 +81,7 @@ class ModelEntry:
     wholly_float_modules: tuple[type[nn.Module], ...] = ()
     export_forms: tuple[str, ...] = ()  # names of the edgeav.models.rewrites this model's graph uses
     upstream: Mapping[str, UpstreamLoader] = field(default_factory=dict)  # released weights it can load, by source
+    dataset: DatasetFn | None = None  # None: segmentation frames (edgeav.train.samples.FrameSamples)
 
     def config(self, name: str | None = None) -> Any:
         """The named config; ``NAME@SIZE`` is that config at a square input of SIZE pixels.
@@ -134,9 +137,13 @@ def unregister(name: str) -> None:
 
 
 def _entry_modules() -> list[str]:
+    """``<package>.<name>.entry`` for every sub-package holding an entry.py, found on disk: a folder of
+    shared code (layers, backbones) is neither a model nor imported here."""
     package = importlib.import_module(MODELS_PACKAGE)
-    names = [f"{MODELS_PACKAGE}.{m.name}.entry" for m in pkgutil.iter_modules(package.__path__) if m.ispkg]
-    return sorted(n for n in names if importlib.util.find_spec(n) is not None)
+    return sorted(
+        f"{MODELS_PACKAGE}.{m.name}.entry" for m in pkgutil.iter_modules(package.__path__)
+        if m.ispkg and (Path(m.module_finder.path) / m.name / "entry.py").is_file()
+    )
 
 
 def _load_all() -> None:

@@ -17,6 +17,7 @@ from torch import nn
 
 from edgeav.models.backbones.resnet import resnet_key_from_upstream, with_bn_counters
 from edgeav.models.backbones.vggish import vggish_key_from_upstream
+from edgeav.models.upstream import load_fitting
 
 _ENCODER_LAYER = re.compile(r"^head\.transformer\.encoder\.layers\.(\d+)\.(\w+)\.(.+)$")
 _SHARED_HEAD = ("head.in_proj.", "head.level_embed", "head.lateral_conv.", "head.out_conv.", "head.fc.")
@@ -73,8 +74,5 @@ def load_avsegformer_weights(model: nn.Module, state: Mapping[str, torch.Tensor]
     Keys whose shapes differ (e.g. ``head.mlp.0``: AVSegFormer mixes 300 queries, AVESFormer 16) are skipped.
     """
     mapped, skipped = avesformer_state_dict_from_avsegformer(state, model.cfg.stages)
-    own = model.state_dict()
-    fits = {k: v for k, v in mapped.items() if k in own and own[k].shape == v.shape}
-    skipped += [k for k in mapped if k not in fits]  # AVESFormer names whose shapes differ
-    model.load_state_dict(fits, strict=False)
-    return sorted(fits), skipped
+    loaded, misfits = load_fitting(model, mapped)
+    return loaded, skipped + misfits  # misfits: AVESFormer names whose shapes differ

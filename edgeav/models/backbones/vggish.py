@@ -41,8 +41,9 @@ VGGISH_SMALL = VGGishConfig(features=(8, "M", 16, "M", 32, 32, "M", 32, 32, "M")
 """A tiny config for fast tests (not an upstream config)."""
 
 
-def vggish_trunk(cfg: VGGishConfig = VGGISH) -> nn.Sequential:
-    """The conv trunk ``features`` alone (torchvggish indices): DTFSal uses VGGish fully convolutionally."""
+def vggish_trunk(cfg: VGGishConfig = VGGISH, init: bool = True) -> nn.Sequential:
+    """The conv trunk ``features`` alone (torchvggish indices): DTFSal uses VGGish fully convolutionally.
+    ``init=False`` leaves PyTorch's init for a caller that He-initialises the whole model afterwards."""
     layers: list[nn.Module] = []
     in_ch = 1
     for v in cfg.features:
@@ -52,7 +53,8 @@ def vggish_trunk(cfg: VGGishConfig = VGGISH) -> nn.Sequential:
             layers += [nn.Conv2d(in_ch, int(v), 3, padding=1), nn.ReLU()]
             in_ch = int(v)
     trunk = nn.Sequential(*layers)
-    _he_init(trunk)
+    if init:
+        _he_init(trunk)
     return trunk
 
 
@@ -71,13 +73,13 @@ class VGGish(nn.Module):
     def __init__(self, cfg: VGGishConfig = VGGISH) -> None:
         super().__init__()
         self.cfg = cfg
-        self.features = vggish_trunk(cfg)
+        self.features = vggish_trunk(cfg, init=False)
         self.embeddings = nn.Sequential(
             nn.Linear(cfg.flat_dim, cfg.hidden), nn.ReLU(),
             nn.Linear(cfg.hidden, cfg.hidden), nn.ReLU(),
             nn.Linear(cfg.hidden, cfg.embedding_dim), nn.ReLU(),
         )
-        _he_init(self.embeddings)
+        _he_init(self)  # after every layer exists: the seeded initialisation draws in the original order
 
     def forward(self, logmel: torch.Tensor) -> torch.Tensor:
         x = self.features(logmel)  # [B, C, frames/16, mels/16]

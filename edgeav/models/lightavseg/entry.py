@@ -1,4 +1,5 @@
-"""LightAVSeg's registry entry: configs, I/O contract, objective, int8 float modules and paper figures."""
+"""LightAVSeg's registry entry: configs, I/O contract, objective, int8 float modules, upstream trunk weights
+and paper figures."""
 from __future__ import annotations
 
 import torch
@@ -13,6 +14,7 @@ from edgeav.models.lightavseg.configs import (
 )
 from edgeav.models.lightavseg.model import LightAVSeg
 from edgeav.models.lightavseg.objective import LIGHTAVSEG_OBJECTIVE
+from edgeav.models.lightavseg.weights import load_panns_weights, load_seaformer_weights
 from edgeav.models.segmentation import frame_audio_io_spec, scene_samples
 from edgeav.registry import ModelEntry, PaperFigures, register
 
@@ -26,7 +28,6 @@ register(
     ModelEntry(
         name="lightavseg",
         task="segmentation",
-        metric="mIoU",
         summary="SeaFormer-L + PANNs MobileNetV2, reciprocal AV encoder, fusion decoder (ICML 2026)",
         builder=LightAVSeg,
         configs={"paper": LIGHTAVSEG_PAPER, "small": LIGHTAVSEG_SMALL,
@@ -41,5 +42,6 @@ register(
         objective=LIGHTAVSEG_OBJECTIVE,
         # The log-mel power spans ~1e-10 … 6.5e4 before its log: no one per-tensor int8 scale holds it.
         float_modules=(LogMelFrontEnd,),
+        upstream={"seaformer": load_seaformer_weights, "panns": load_panns_weights},
     )
 )
