@@ -21,7 +21,7 @@ data class ViewRect(
  * clockwise by [rotation] degrees (CameraX's `rotationDegrees`), centre-cropped to the model's aspect and
  * resized with half-pixel-centre bilinear sampling (edges clamped), as tests/apps/reference.py defines it.
  */
-class Geometry(
+data class Geometry(
     val width: Int,
     val height: Int,
     val rotation: Int,
