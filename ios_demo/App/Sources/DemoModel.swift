@@ -1,0 +1,184 @@
+import AVFoundation
+import CoreGraphics
+import EdgeAVCore
+import Foundation
+import QuartzCore
+
+/// The demo's state and pipeline: catalog → runner; each camera frame (+ the ring's audio window) → model →
+/// overlay, timed per stage after warm-up. Frames arriving while one is processed are dropped (latest wins).
+@MainActor
+final class DemoModel: ObservableObject {
+    @Published var entries: [CatalogEntry] = []
+    @Published var selected: Int = -1 { didSet { load() } }
+    @Published var status = ""
+    @Published var overlay: CGImage?
+    @Published var geometry: Geometry?
+    @Published var cameraDenied = false
+
+    let camera = CameraFeed()
+    private let work = DispatchQueue(label: "edgeav.analysis")
+    private var pipeline: Pipeline?
+    private var mic: MicFeed?
+    private var modelLine = ""
+
+    static var storage: URL {
+        let docs = FileManager.default.urls(for: .documentDirectory, in: .userDomainMask)[0].appendingPathComponent("models")
+        try? FileManager.default.createDirectory(at: docs, withIntermediateDirectories: true)
+        return docs
+    }
+
+    func start() {
+        refresh()
+        AVCaptureDevice.requestAccess(for: .video) { granted in
+            Task { @MainActor in
+                self.cameraDenied = !granted
+                guard granted else { return }
+                if let problem = self.camera.configure() { self.status = problem; return }
+                self.camera.onFrame = { [weak self] buffer in self?.pipeline?.offer(buffer) }
+                self.camera.start()
+            }
+        }
+        AVCaptureDevice.requestAccess(for: .audio) { _ in Task { @MainActor in self.load() } }
+    }
+
+    /// Bundled models (Resources/Models) and the ones in Documents/models (Files app, or Import).
+    func refresh() {
+        let bundled = Bundle.main.resourceURL.map { ModelCatalog.load($0.appendingPathComponent("Models"), verifySha256: false) } ?? []
+        entries = bundled + ModelCatalog.load(DemoModel.storage, verifySha256: true)
+        if entries.isEmpty { status = "No models: `edgeav export … --target ios --app ios_demo`, or copy a model + its .json into Documents/models" }
+        if selected < 0 || selected >= entries.count { selected = entries.firstIndex { $0.usable } ?? -1 }
+    }
+
+    func importFiles(_ urls: [URL]) {
+        for url in urls {
+            let access = url.startAccessingSecurityScopedResource()
+            defer { if access { url.stopAccessingSecurityScopedResource() } }
+            let dest = DemoModel.storage.appendingPathComponent(url.lastPathComponent)
+            try? FileManager.default.removeItem(at: dest)
+            do { try FileManager.default.copyItem(at: url, to: dest) } catch { status = "cannot import \(url.lastPathComponent): \(error.localizedDescription)" }
+        }
+        refresh()
+    }
+
+    private func load() {
+        guard entries.indices.contains(selected) else { return }
+        let entry = entries[selected]
+        if let problem = entry.problem { status = problem; return }
+        guard let manifest = entry.manifest, let audio = manifest.audio, let url = entry.artifactURL else { return }
+        mic?.stop()
+        overlay = nil
+        let ring = PcmRing(capacity: audio.samples)
+        var micNote: String?
+        if AVCaptureDevice.authorizationStatus(for: .audio) == .authorized {
+            let feed = MicFeed(ring: ring, sampleRate: audio.sampleRate)
+            micNote = feed.start()
+            mic = feed
+        } else {
+            micNote = "microphone denied: the model hears silence"
+        }
+        modelLine = [manifest.title, "audio \(audio.window.rawValue)", micNote, RuntimeKind.versionWarning(manifest)].compactMap { $0 }.joined(separator: " · ")
+        status = "\(modelLine) · loading…"
+        pipeline = nil
+        work.async {
+            do {
+                let runner = try Runners.open(manifest, at: url)
+                let next = Pipeline(manifest: manifest, runner: runner, ring: ring, queue: self.work) { [weak self] result in
+                    Task { @MainActor in self?.show(result) }
+                }
+                Task { @MainActor in self.pipeline = next; self.status = "\(self.modelLine) · warming up…" }
+            } catch {
+                Task { @MainActor in self.status = "cannot load \(manifest.artifact): \(error)" }
+            }
+        }
+    }
+
+    private func show(_ result: Pipeline.Result) {
+        switch result {
+        case let .frame(image, geometry, timing):
+            overlay = image
+            self.geometry = geometry
+            status = "\(modelLine) · \(timing.map(\.description) ?? "warming up…")"
+        case let .failed(message):
+            status = message
+        }
+    }
+}
+
+/// Frame → tensor → model → overlay, on one serial queue.
+final class Pipeline: @unchecked Sendable {
+    enum Result { case frame(CGImage, Geometry, StageTimer.Summary?), failed(String) }
+
+    private let manifest: Manifest
+    private let runner: ModelRunner
+    private let ring: PcmRing
+    private let queue: DispatchQueue
+    private let deliver: (Result) -> Void
+    private let timer = StageTimer()
+    private let delay: DelayLine<([Float], Geometry)>
+    private var converter: FrameConverter?
+    private var busy = false
+    private let lock = NSLock()
+
+    init(manifest: Manifest, runner: ModelRunner, ring: PcmRing, queue: DispatchQueue, deliver: @escaping (Result) -> Void) {
+        (self.manifest, self.runner, self.ring, self.queue, self.deliver) = (manifest, runner, ring, queue, deliver)
+        delay = DelayLine(delaySamples: manifest.audio?.videoDelaySamples ?? 0)
+    }
+
+    /// Called on the camera queue; drops the frame when the previous one is still running.
+    func offer(_ buffer: CVPixelBuffer) {
+        lock.lock()
+        if busy { lock.unlock(); return }
+        busy = true
+        lock.unlock()
+        let start = CACurrentMediaTime()
+        let frame = convert(buffer)
+        queue.async {
+            defer { self.lock.lock(); self.busy = false; self.lock.unlock() }
+            guard let frame else { return }
+            self.process(frame, start: start)
+        }
+    }
+
+    private func convert(_ buffer: CVPixelBuffer) -> ([Float], Geometry)? {
+        CVPixelBufferLockBaseAddress(buffer, .readOnly)
+        defer { CVPixelBufferUnlockBaseAddress(buffer, .readOnly) }
+        guard let base = CVPixelBufferGetBaseAddress(buffer),
+              let g = try? Geometry(width: CVPixelBufferGetWidth(buffer), height: CVPixelBufferGetHeight(buffer), rotation: 0,
+                                    outWidth: manifest.image.width, outHeight: manifest.image.height) else { return nil }
+        let conv = converter?.geometry == g ? converter! : FrameConverter(g)
+        converter = conv
+        var out = [Float](repeating: 0, count: conv.count)
+        let rowBytes = CVPixelBufferGetBytesPerRow(buffer)
+        conv.convert(UnsafeRawBufferPointer(start: base, count: rowBytes * g.height), bytesPerRow: rowBytes, order: .bgra, into: &out)
+        return (out, g)
+    }
+
+    private func process(_ frame: ([Float], Geometry), start: CFTimeInterval) {
+        delay.add(frame, heardAt: ring.heard)
+        guard let (tensor, geometry) = delay.poll(heardNow: ring.heard) else { return }
+        let audio = ring.window()
+        let inputs = manifest.inputs.map { $0.name == manifest.image.input ? tensor : audio }
+        let pre = CACurrentMediaTime()
+        do {
+            let output = try runner.run(inputs)
+            let inferred = CACurrentMediaTime()
+            guard let shape = manifest.output(manifest.postprocess.output)?.shape,
+                  let image = Pipeline.image(Overlay.render(manifest.postprocess, output: output, shape: shape), width: shape[3], height: shape[2]) else { return }
+            let end = CACurrentMediaTime()
+            timer.record(pre: pre - start, infer: inferred - pre, post: end - inferred, end: end)
+            deliver(.frame(image, geometry, timer.summary()))
+        } catch {
+            deliver(.failed("\(manifest.artifact): \(error)"))
+        }
+    }
+
+    /// 0xAARRGGBB pixels (non-premultiplied) as a CGImage.
+    static func image(_ argb: [UInt32], width: Int, height: Int) -> CGImage? {
+        let data = argb.withUnsafeBufferPointer { Data(buffer: $0) } // little-endian UInt32: B, G, R, A bytes
+        guard let provider = CGDataProvider(data: data as CFData) else { return nil }
+        let info = CGBitmapInfo(rawValue: CGImageAlphaInfo.first.rawValue | CGBitmapInfo.byteOrder32Little.rawValue)
+        return CGImage(width: width, height: height, bitsPerComponent: 8, bitsPerPixel: 32, bytesPerRow: width * 4,
+                       space: CGColorSpaceCreateDeviceRGB(), bitmapInfo: info, provider: provider, decode: nil,
+                       shouldInterpolate: true, intent: .defaultIntent)
+    }
+}
