@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from export_targets.executorch.lower import node_source
-from export_targets.executorch.passes import drop_noop_expands
+from export_targets.executorch.passes import PASSES, drop_noop_expands, run_passes
 
 
 class _Queries(nn.Module):
@@ -33,6 +33,14 @@ def test_noop_expands_are_dropped_and_real_broadcasts_kept() -> None:
     (kept,) = _expands(exported.graph_module)
     assert tuple(kept.meta["val"].shape) == (1, 3, 8)
     torch.testing.assert_close(exported.module()(x), model(x))
+
+
+def test_lowering_runs_every_pass_and_counts_only_what_changed() -> None:
+    model, x = _Queries().eval(), torch.randn(1, 2, 8)
+    exported = torch.export.export(model, (x,))
+    assert drop_noop_expands in PASSES
+    assert run_passes(exported.graph_module) == {"drop_noop_expands": 1}
+    assert run_passes(exported.graph_module) == {}  # nothing left to drop
 
 
 def test_node_source_names_the_module_and_the_line() -> None:

@@ -31,6 +31,14 @@ def test_format_rewrites_and_checks_are_known_model_layer_names(info: TargetInfo
     assert [get_check(n).name for n in info.checks] == list(info.checks)
 
 
+@pytest.mark.parametrize("info", FORMATS, ids=lambda i: i.name)
+def test_a_format_with_int8_points_to_its_quantize_recipe(info: TargetInfo) -> None:
+    has_recipe = (PACKAGE / info.name / "recipe.py").is_file()
+    assert has_recipe == ("int8" in info.precisions)
+    if has_recipe:
+        assert importlib.import_module(f"{info.package}.recipe").RECIPE.name == info.name
+
+
 def test_the_xnnpack_formats_want_the_rewrites_their_delegate_needs() -> None:
     by_name = {f.name: f for f in FORMATS}
     assert "adaptive_max_pool_to_max_pool" in by_name["executorch"].rewrites  # XNNPACK delegates max pooling
