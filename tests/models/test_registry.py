@@ -128,3 +128,21 @@ def test_lightavseg_loads_a_seaformer_seg_checkpoint_into_its_visual_trunk():
     for key, value in source.visual.state_dict().items():
         assert torch.equal(target.visual.state_dict()[key], value)
     assert not torch.equal(target.decoder_init.weight, source.decoder_init.weight)  # the rest is untouched
+
+
+def test_avesformer_loads_imagenet_resnet_and_torchvggish_trunks():
+    entry = get_model_entry("avesformer-r18")
+    torch.manual_seed(0)
+    source = entry.build("small")
+    torch.manual_seed(1)
+    target = entry.build("small")
+    imagenet = {**source.backbone.state_dict(), "fc.weight": torch.zeros(1000, 8), "fc.bias": torch.zeros(1000)}
+    loaded, misfit = entry.upstream["resnet-imagenet"](target, imagenet)
+    assert misfit == [] and len(loaded) == len(source.backbone.state_dict())
+    vggish = {**source.vggish.state_dict(), "pproc._pca_matrix": torch.zeros(2, 2)}
+    loaded, misfit = entry.upstream["torchvggish"](target, vggish)
+    assert misfit == [] and len(loaded) == len(source.vggish.state_dict())
+    for part in ("backbone", "vggish"):
+        for key, value in getattr(source, part).state_dict().items():
+            assert torch.equal(getattr(target, part).state_dict()[key], value)
+    assert not torch.equal(target.audio_proj.weight, source.audio_proj.weight)  # the head keeps its own init

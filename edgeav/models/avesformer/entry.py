@@ -18,7 +18,11 @@ from edgeav.models.avesformer.configs import (
 )
 from edgeav.models.avesformer.model import AVESFormer, PromptQueryGenerator
 from edgeav.models.avesformer.objective import AVESFORMER_OBJECTIVE
-from edgeav.models.avesformer.weights import load_avsegformer_weights
+from edgeav.models.avesformer.weights import (
+    load_avsegformer_weights,
+    load_imagenet_resnet_weights,
+    load_torchvggish_weights,
+)
 from edgeav.models.layers.deformable import BilinearSamplingMatrix
 from edgeav.models.segmentation import frame_audio_io_spec, scene_samples
 from edgeav.registry import ModelEntry, PaperFigures, register
@@ -43,7 +47,6 @@ def _entry(name: str, visual: str, configs: Mapping[str, Any], params_m: float, 
     return ModelEntry(
         name=name,
         task="segmentation",
-        metric="mIoU",
         summary=f"{visual} + VGGish, prompt query generator, early-focus C-T-T deformable decoder (AVESFormer)",
         builder=AVESFormer,
         configs=configs,
@@ -54,7 +57,8 @@ def _entry(name: str, visual: str, configs: Mapping[str, Any], params_m: float, 
         float_modules=FLOAT_MODULES,
         wholly_float_modules=WHOLLY_FLOAT_MODULES,
         export_forms=EXPORT_FORMS,
-        upstream={"avsegformer": load_avsegformer_weights},
+        upstream={"avsegformer": load_avsegformer_weights, "resnet-imagenet": load_imagenet_resnet_weights,
+                  "torchvggish": load_torchvggish_weights},
     )
 
 

@@ -1,4 +1,5 @@
-"""Loading upstream weights into AVESFormer: an AVSegFormer checkpoint fills the parts the two models share.
+"""Loading upstream weights into AVESFormer: an AVSegFormer checkpoint fills the parts the two models share;
+an ImageNet ResNet or torchvggish checkpoint fills one trunk.
 
 AVSegFormer (``vvvb-github/AVSegFormer``, saved with ``torch.save(model.module.state_dict())``) has the top
 level ``backbone.*`` (B2_ResNet), ``vggish.*``, ``audio_proj.*`` and ``head.*``. Shared with AVESFormer:
@@ -15,8 +16,8 @@ from collections.abc import Mapping
 import torch
 from torch import nn
 
-from edgeav.models.backbones.resnet import resnet_key_from_upstream, with_bn_counters
-from edgeav.models.backbones.vggish import vggish_key_from_upstream
+from edgeav.models.backbones.resnet import resnet_key_from_upstream, resnet_state_dict_from_upstream, with_bn_counters
+from edgeav.models.backbones.vggish import vggish_key_from_upstream, vggish_state_dict_from_upstream
 from edgeav.models.upstream import load_fitting
 
 _ENCODER_LAYER = re.compile(r"^head\.transformer\.encoder\.layers\.(\d+)\.(\w+)\.(.+)$")
@@ -76,3 +77,15 @@ def load_avsegformer_weights(model: nn.Module, state: Mapping[str, torch.Tensor]
     mapped, skipped = avesformer_state_dict_from_avsegformer(state, model.cfg.stages)
     loaded, misfits = load_fitting(model, mapped)
     return loaded, skipped + misfits  # misfits: AVESFormer names whose shapes differ
+
+
+def load_imagenet_resnet_weights(model: nn.Module, state: Mapping[str, torch.Tensor]) -> tuple[list[str], list[str]]:
+    """A torchvision ImageNet ResNet (``resnet18-f37072fd.pth``) into ``model.backbone``; returns (loaded keys,
+    keys that did not fit). Its classifier ``fc`` is dropped by the key map."""
+    return load_fitting(model, {"backbone." + k: v for k, v in resnet_state_dict_from_upstream(state).items()})
+
+
+def load_torchvggish_weights(model: nn.Module, state: Mapping[str, torch.Tensor]) -> tuple[list[str], list[str]]:
+    """torchvggish's AudioSet VGGish (``vggish-10086976.pth``) into ``model.vggish``; returns (loaded keys, keys
+    that did not fit). Its PCA parameters are dropped by the key map."""
+    return load_fitting(model, {"vggish." + k: v for k, v in vggish_state_dict_from_upstream(state).items()})
