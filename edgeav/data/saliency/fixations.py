@@ -9,7 +9,9 @@ A sample is a dict with fixed shapes, so the default collate batches it:
 * ``image`` [3, H, W] RGB in [0, 1] (the model input's name);
 * ``saliency`` [1, H, W] ground-truth density map, ``fixations`` [1, H, W] binary fixation map;
 * ``points`` [max_fixations, 2] normalised (x, y) in [0, 1], zero-padded; ``num_points`` (int64) rows valid;
-* ``annotated`` / ``labelled`` (True: both maps are ground truth).
+* ``annotated`` / ``labelled`` (True: both maps are ground truth);
+* ``clip`` (the image index) and ``frame`` (0): the per-sample key distillation caches teacher maps by, as
+  for video samples.
 
 Coordinates: a fixation at pixel coordinate (y, x) — pixel index, pixel centres at integers — is the
 normalised point ((x + 0.5) / W, (y + 0.5) / H), the convention the in-graph map renders with
@@ -113,7 +115,8 @@ class FixationSamples(Dataset):
             saliency, fixations = (m[0] for m in resize_maps(saliency[None], fixations[None], tuple(self.size)))
         padded, count = pad_points(normalised_xy(points, h, w), self.max_fixations)
         return {"image": image, "saliency": saliency, "fixations": fixations, "points": padded,
-                "num_points": torch.tensor(count, dtype=torch.int64), "annotated": True, "labelled": True}
+                "num_points": torch.tensor(count, dtype=torch.int64), "annotated": True, "labelled": True,
+                "clip": index, "frame": 0}
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,7 @@ class SalTROutput:
     @property
     def fixation_probability(self) -> torch.Tensor:
         """p(fixation) of the last layer's queries [B, N]."""
-        return self.logits[-1].softmax(-1)[..., 0]
+        return fixation_probability(self.logits[-1])[..., 0]
 
 
 class SalTR(nn.Module):
@@ -172,6 +172,8 @@ class SalTR(nn.Module):
         layer = ENCODER_LAYERS[cfg.attention]
         self.encoder = nn.ModuleList(layer(cfg, self.level_shapes) for _ in range(cfg.encoder_layers))
         self.query_embed = nn.Parameter(torch.randn(1, cfg.num_queries, d))
+        # DETR's decoder input is zeros (the queries enter as positions): a buffer, not zeros_like in the graph.
+        self.register_buffer("empty_queries", torch.zeros(1, cfg.num_queries, d), persistent=False)
         self.decoder = nn.ModuleList(DecoderLayer(cfg) for _ in range(cfg.decoder_layers))
         self.decoder_norm = nn.LayerNorm(d)
         self.class_embed = nn.Linear(d, 2)
@@ -210,24 +212,34 @@ class SalTR(nn.Module):
             x = layer(x, pos, shapes)
         return x, pos
 
-    def forward_train(self, image: torch.Tensor) -> SalTROutput:
+    def decode(self, image: torch.Tensor) -> list[torch.Tensor]:
+        """Image → the normed query states after every decoder layer, each [B, N, d]."""
         memory, pos = self.encode(image)
         memory_key = memory + pos
         query_pos = self.query_embed if image.shape[0] == 1 else self.query_embed.expand(image.shape[0], -1, -1)
-        tgt = torch.zeros_like(query_pos)
+        tgt = self.empty_queries if image.shape[0] == 1 else self.empty_queries.expand(image.shape[0], -1, -1)
         hidden = []
         for layer in self.decoder:
             tgt = layer(tgt, query_pos, memory, memory_key)
             hidden.append(self.decoder_norm(tgt))
-        if not self.cfg.aux_loss:
-            hidden = hidden[-1:]
-        h = torch.stack(hidden)
+        return hidden
+
+    def forward_train(self, image: torch.Tensor) -> SalTROutput:
+        hidden = self.decode(image)
+        h = torch.stack(hidden if self.cfg.aux_loss else hidden[-1:])
         logits, points = self.class_embed(h), self.point_embed(h)
-        return SalTROutput(logits=logits, points=points, saliency=self.render(points[-1], logits[-1].softmax(-1)[..., 0]))
+        return SalTROutput(logits=logits, points=points, saliency=self.render(points[-1], fixation_probability(logits[-1])))
 
     def forward(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The deployable graph: (map [B, 1, H, W] in [0, 1], fixations [B, N, 3] = (x, y, p(fixation)))."""
-        out = self.forward_train(image)
-        prob = out.logits[-1].softmax(-1)[:, :, 0:1]
-        return out.saliency, torch.cat([out.points[-1], prob], dim=-1)
+        """The deployable graph: (map [B, 1, H, W] in [0, 1], fixations [B, N, 3] = (x, y, p(fixation))).
 
+        Only the last decoder layer's heads run (no stacked aux outputs, so no index ops in the graph)."""
+        last = self.decode(image)[-1]
+        points, prob = self.point_embed(last), fixation_probability(self.class_embed(last))
+        return self.render(points, prob), torch.cat([points, prob], dim=-1)
+
+
+def fixation_probability(logits: torch.Tensor) -> torch.Tensor:
+    """p(fixation) [..., 1] of (fixation, no fixation) logits [..., 2]: the 2-way softmax as a sigmoid of the
+    difference (slices, not an index select, which XNNPACK does not take)."""
+    return torch.sigmoid(logits[..., 0:1] - logits[..., 1:2])

@@ -6,9 +6,10 @@ all N queries are kept and each Gaussian is weighted by p(fixation): a query the
 fixation" contributes almost nothing, and the graph has fixed shapes.
 
 The sum of N separable Gaussians is one matmul: with g_y [N, H] (weighted) and g_x [N, W],
-``map = g_yᵀ @ g_x`` (batched). Distances to every row / column are a linear map of the coordinate
-(``F.linear(x, ones, −cols)``), not a broadcast subtraction, so converters see a FULLY_CONNECTED rather
-than a BROADCAST_TO (which LiteRT's XNNPACK delegate does not take). The map is divided by its maximum
+``map = g_yᵀ @ g_x`` (batched). The distance of every point to every column is one linear map of the
+point, x·W − 0.5 − j = ``F.linear((x, y), [[W, 0]]·W, −0.5 − j)`` (rows alike with [0, H]): no slicing of
+the points and no broadcast subtraction, so converters see a FULLY_CONNECTED rather than a BROADCAST_TO
+(which LiteRT's XNNPACK delegate does not take) or a strided copy. The map is divided by its maximum
 (a max-pool over the whole map, which XNNPACK delegates), so it lies in [0, 1] like the datasets' maps.
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ MAX_EPS = 1e-6  # keeps an all-"no fixation" map finite (it is then ~0 everywher
 
 
 class GaussianFixationMap(nn.Module):
-    """(points [B, N, 2] as normalised (x, y) in [0, 1], probabilities [B, N]) → map [B, 1, H, W] in [0, 1].
+    """(points [B, N, 2] as normalised (x, y) in [0, 1], probabilities [B, N, 1]) → map [B, 1, H, W] in [0, 1].
 
     A point x ∈ [0, 1] is the pixel coordinate x·W − 0.5 (pixel centres at 0.5/W …, like grid_sample with
     ``align_corners=False``).
@@ -31,21 +32,24 @@ class GaussianFixationMap(nn.Module):
         super().__init__()
         self.height, self.width = height, width
         self.sigma_y, self.sigma_x = float(sigma_y), float(sigma_x)
-        for axis, n in (("x", width), ("y", height)):
-            self.register_buffer(f"ones_{axis}", torch.ones(n, 1), persistent=False)
-            self.register_buffer(f"neg_index_{axis}", -torch.arange(n, dtype=torch.float32), persistent=False)
+        for axis, n, column in (("x", width, 0), ("y", height, 1)):
+            weight = torch.zeros(n, 2)
+            weight[:, column] = float(n)
+            self.register_buffer(f"to_{axis}", weight, persistent=False)
+            self.register_buffer(f"offset_{axis}", -0.5 - torch.arange(n, dtype=torch.float32), persistent=False)
 
-    def _profile(self, coord: torch.Tensor, axis: str, size: int, sigma: float) -> torch.Tensor:
-        """[B, N, 1] normalised coordinate → [B, N, size] Gaussian profile along one axis."""
-        pixel = coord * size - 0.5
-        distance = F.linear(pixel, getattr(self, f"ones_{axis}"), getattr(self, f"neg_index_{axis}"))
+    def _profile(self, points: torch.Tensor, axis: str, sigma: float) -> torch.Tensor:
+        """[B, N, 2] points → [B, N, size] Gaussian profile along one axis."""
+        distance = F.linear(points, getattr(self, f"to_{axis}"), getattr(self, f"offset_{axis}"))
         return torch.exp(distance * distance * (-0.5 / sigma**2))
 
     def forward(self, points: torch.Tensor, probabilities: torch.Tensor) -> torch.Tensor:
+        """``probabilities`` [B, N, 1] (or [B, N])."""
         b = points.shape[0]
-        g_x = self._profile(points[:, :, 0:1], "x", self.width, self.sigma_x)  # [B, N, W]
-        g_y = self._profile(points[:, :, 1:2], "y", self.height, self.sigma_y)  # [B, N, H]
-        weighted = g_y * probabilities.unsqueeze(-1)
+        if probabilities.dim() == 2:
+            probabilities = probabilities.unsqueeze(-1)
+        g_x = self._profile(points, "x", self.sigma_x)  # [B, N, W]
+        weighted = self._profile(points, "y", self.sigma_y) * probabilities  # [B, N, H]
         density = torch.bmm(weighted.transpose(1, 2), g_x).reshape(b, 1, self.height, self.width)
         peak = F.max_pool2d(density, kernel_size=(self.height, self.width), stride=(self.height, self.width))
         return density / (peak + MAX_EPS)

@@ -75,6 +75,8 @@ def test_the_graph_has_static_shapes():
     assert [tuple(o.meta["val"].shape) for o in outs] == [(1, 1, 64, 96), (1, 16, 3)]
     ops = {str(n.target) for n in program.graph.nodes if n.op == "call_function"}
     assert not any("nonzero" in op or "topk" in op or "sort" in op for op in ops)
+    # index selects and zeros_like stay outside XNNPACK (portable kernels on ExecuTorch)
+    assert not any("select" in op or "full_like" in op or "zeros_like" in op for op in ops), ops
 
 
 def test_registry_entry_and_sized_configs():
