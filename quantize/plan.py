@@ -8,37 +8,41 @@ each artifact with it; the exporter (layer 4) only asks the plan for modules and
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import Dataset
 
 from edgeav.errors import UsageError
 from edgeav.models.rewrites import rewrite as apply_rewrites
 from edgeav.registry import ModelEntry
 from edgeav.tasks import get_task
+from edgeav.train.samples import model_samples
 from quantize.gate import AccuracyGate
 from quantize.recipes import FloatModules, Recipe, get_recipe
 from quantize.simulated import SimulatedQuantModel
 
-# The export rewrites a captured int8 graph needs on every backend: the graph is captured once and then
-# lowered to several formats, so the rewrite must suit them all (max pooling does; amax is not delegated;
+# The generic export rewrites a captured int8 graph needs on every backend: the graph is captured once and
+# then lowered to several formats, so the rewrite must suit them all (max pooling does; amax is not delegated;
 # the matmul deformable attention and mean-reduction norms are what both ExecuTorch and LiteRT delegate).
-QUANTIZATION_REWRITES = ("adaptive_max_pool_to_max_pool", "deformable_attention_to_matmul", "norm_to_mean_reduction",
-                         "untie_level_depthwise_conv")
+# A model's own export forms (its card's ``export_forms``, e.g. AVESFormer's per-level depthwise copies)
+# follow them: the plan knows no particular model.
+QUANTIZATION_REWRITES = ("adaptive_max_pool_to_max_pool", "deformable_attention_to_matmul", "norm_to_mean_reduction")
 PTQ_REWRITES = ("fold_conv_batchnorm",)  # QAT folds BN itself (with batch statistics while training)
 
 
-def quantization_rewrite_names(method: str) -> tuple[str, ...]:
-    return QUANTIZATION_REWRITES + (PTQ_REWRITES if method == "ptq" else ())
+def quantization_rewrite_names(method: str, export_forms: Sequence[str]) -> tuple[str, ...]:
+    """The rewrites of an int8 capture by ``method``, for a model whose card offers ``export_forms``."""
+    names = (PTQ_REWRITES if method == "ptq" else ()) + QUANTIZATION_REWRITES + tuple(export_forms)
+    return tuple(dict.fromkeys(names))
 
 
-def quantization_rewrite(method: str):
+def quantization_rewrite(method: str, export_forms: Sequence[str]):
     """The model rewrite `quantize.api.prepare` applies before capture, for ``method`` (ptq / qat)."""
-    names = quantization_rewrite_names(method)
+    names = quantization_rewrite_names(method, export_forms)
 
     def rewrite(model: nn.Module) -> nn.Module:
         model.eval()  # BN folding needs eval-mode statistics; capture sets the mode it needs afterwards
@@ -91,7 +95,7 @@ class Int8Plan:
 
     def manifest_record(self, fmt: str) -> dict[str, Any]:
         return {"scheme": self.recipe(fmt).describe(), **self.record,
-                "rewrites": list(quantization_rewrite_names(self.record["method"]))}
+                "rewrites": list(quantization_rewrite_names(self.record["method"], self.entry.export_forms))}
 
 
 def plan_int8(entry: ModelEntry, model: nn.Module, config_name: str, options: Int8Options) -> Int8Plan:
@@ -122,7 +126,7 @@ def _restore(entry: ModelEntry, model: nn.Module, config_name: str, example: tup
             f"--qat-checkpoint was made for {saved.get('model')} [{saved.get('config')}], not {entry.name} "
             f"[{config_name}]; pass the matching --model/--config"
         )
-    sim, record = restore_quantized(model, example, path, quantization_rewrite(saved["method"]),
+    sim, record = restore_quantized(model, example, path, quantization_rewrite(saved["method"], entry.export_forms),
                                     floats=FloatModules.of(entry))
     return sim, {**record, "checkpoint": str(path)}
 
@@ -132,8 +136,9 @@ def _calibrate(entry: ModelEntry, model: nn.Module, config_name: str, example: t
     from quantize.api import calibrate, input_batches, prepare
 
     data = options.data
-    sim = prepare(model, example, "ptq", options.keep_fp32, quantization_rewrite("ptq"), floats=FloatModules.of(entry))
-    train = samples_for(entry, entry.config(config_name), data, "train")
+    sim = prepare(model, example, "ptq", options.keep_fp32, quantization_rewrite("ptq", entry.export_forms),
+                  floats=FloatModules.of(entry))
+    train = model_samples(entry, entry.config(config_name), data, "train", model)
     batches = input_batches(train, names, options.calibration_batches, options.calibration_batch_size, options.seed)
     seen = calibrate(sim, batches)
     record = {"method": "ptq", "model": entry.name, "config": config_name, "keep_fp32": list(options.keep_fp32),
@@ -153,14 +158,8 @@ def _gate(entry: ModelEntry, model: nn.Module, config: Any, data: str | None, na
         return AccuracyGate(task, max_drop, options.force, options.eval_split, input_names=names)
     if entry.objective is None:
         raise UsageError(f"model '{entry.name}' has no objective to score it with; its int8 gate needs one")
-    eval_set = samples_for(entry, config, data, options.eval_split)
+    eval_set = model_samples(entry, config, data, options.eval_split, model)
     if options.eval_limit and options.eval_limit < len(eval_set):
         eval_set = torch.utils.data.Subset(eval_set, range(options.eval_limit))
     fp32 = evaluate(copy.deepcopy(model).eval(), entry.objective, eval_set)
     return AccuracyGate(task, max_drop, options.force, options.eval_split, data, eval_set, names, fp32)
-
-def samples_for(entry: ModelEntry, config: Any, spec: str, split: str) -> Dataset:
-    """The model's samples of ``split`` of dataset ``spec``."""
-    from edgeav.train.samples import FrameSamples
-
-    return FrameSamples.from_spec(spec, split, getattr(config, "image_size", None))

@@ -93,9 +93,10 @@ class Int8Table:
     def request(self, method: str, out_dir: Path, qat: QATConfig | None = None) -> QuantizeRequest:
         a = self.args
         return QuantizeRequest(method=method, train=self.train, input_names=[t.name for t in self.io_spec.inputs],
-                               objective=self.objective, out_dir=out_dir, qat=qat or QATConfig(), floats=FloatModules.of(self.loaded.entry),
-                               rewrite=quantization_rewrite(method), calibration_batches=a.calibration_batches,
-                               calibration_batch_size=a.batch_size)
+                               objective=self.objective, out_dir=out_dir, qat=qat or QATConfig(),
+                               floats=FloatModules.of(self.loaded.entry),
+                               rewrite=quantization_rewrite(method, self.loaded.entry.export_forms),
+                               calibration_batches=a.calibration_batches, calibration_batch_size=a.batch_size)
 
     def eager_row(self, name: str, m: torch.nn.Module) -> None:
         with torch.no_grad():
@@ -115,7 +116,8 @@ class Int8Table:
         name = ("label-free " if label_free else "") + "QAT int8 (PyTorch Q/DQ)"
         if a.reuse and path.exists():  # a re-run after a late failure: the fine-tuning is the costly part
             log(f"{tag}: reusing {path}")
-            sim, _ = restore_quantized(self.model, self.example, path, quantization_rewrite("qat"),
+            rewrite = quantization_rewrite("qat", self.loaded.entry.export_forms)
+            sim, _ = restore_quantized(self.model, self.example, path, rewrite,
                                        floats=FloatModules.of(self.loaded.entry))
             self.eager_row(name, sim.convert())
             return path

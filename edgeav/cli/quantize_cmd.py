@@ -10,16 +10,17 @@ import torch
 from rich.console import Console
 from rich.markup import escape
 
+from edgeav.cli.scores import scores_table
 from edgeav.errors import UsageError
 from edgeav.files import write_json_atomically
-from edgeav.cli.scores import scores_table
 from edgeav.registry import LoadedModel, load_model
 from edgeav.tasks import get_task
 from edgeav.train.evaluate import evaluate
 from edgeav.train.objective import get_objective
+from edgeav.train.samples import model_samples
 from export_targets.formats import resolve_targets
 from quantize.api import QATConfig
-from quantize.plan import quantization_rewrite, samples_for
+from quantize.plan import quantization_rewrite
 from quantize.recipes import FloatModules
 
 
@@ -99,7 +100,8 @@ def _request(args: argparse.Namespace, loaded: LoadedModel):
     from quantize.api import QuantizeRequest
 
     entry, config = loaded.entry, loaded.config
-    train, test = samples_for(entry, config, args.data, "train"), samples_for(entry, config, args.data, "test")
+    train = model_samples(entry, config, args.data, "train", loaded.model)
+    test = model_samples(entry, config, args.data, "test", loaded.model)
     if args.eval_limit:
         test = torch.utils.data.Subset(test, range(min(args.eval_limit, len(test))))
     qat = QATConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, label_free=args.label_free,
@@ -109,7 +111,8 @@ def _request(args: argparse.Namespace, loaded: LoadedModel):
     request = QuantizeRequest(method=args.method, train=train, input_names=names,
                               objective=get_objective(loaded.entry.name), out_dir=args.out,
                               floats=FloatModules.of(loaded.entry), qat=qat,
-                              keep_fp32=args.keep_fp32, rewrite=quantization_rewrite(args.method),
+                              keep_fp32=args.keep_fp32,
+                              rewrite=quantization_rewrite(args.method, loaded.entry.export_forms),
                               calibration_batches=args.calibration_batches, calibration_batch_size=args.batch_size,
                               seed=args.seed)
     return request, test
@@ -129,7 +132,8 @@ def _sensitivity(loaded: LoadedModel, example, request, test, args) -> list[dict
     def score(m) -> float:
         return task.headline_points(evaluate(m, request.objective, test))
 
-    base, rows = sensitivity_report(loaded.model, example, batches, score, rewrite=quantization_rewrite("ptq"),
+    base, rows = sensitivity_report(loaded.model, example, batches, score,
+                                    rewrite=quantization_rewrite("ptq", loaded.entry.export_forms),
                                     floats=FloatModules.of(loaded.entry), higher_is_better=task.higher_is_better)
     return [{"block": r.block, task.headline: round(r.score, 3), "drop_points": round(r.drop, 3),
              "fp32": round(base, 3)} for r in rows]

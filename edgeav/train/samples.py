@@ -15,6 +15,7 @@ from torch.utils.data import Dataset
 
 from edgeav.data import open_dataset
 from edgeav.errors import DataError
+from edgeav.registry import ModelEntry
 
 # Enough for 1,000 MS3-like scenes at 224² (about 4.3 GB as float32); 0 turns caching off.
 DEFAULT_CACHE_MB = 6144
@@ -107,3 +108,12 @@ def annotated_only(batch: dict[str, Any]) -> dict[str, Any]:
     if bool(keep.all()):
         return batch
     return {k: v[keep] if torch.is_tensor(v) and v.dim() > 0 else v for k, v in batch.items()}
+
+
+def model_samples(entry: ModelEntry, config: Any, spec: str, split: str, model: torch.nn.Module | None = None,
+                  audio_shuffle_seed: int | None = None) -> Dataset:
+    """A model's samples of ``split`` of dataset ``spec``: its entry's ``dataset`` (``model``: the fp32 model,
+    for samples that depend on it), or segmentation frames at the config's input size."""
+    if entry.dataset is not None:
+        return entry.dataset(config, spec, split, audio_shuffle_seed, model)
+    return FrameSamples.from_spec(spec, split, getattr(config, "image_size", None), audio_shuffle_seed)

@@ -5,6 +5,7 @@ import pytest
 from torch import nn
 
 from edgeav.models.rewrites import get_check, get_rewrite, rewrite_for_target
+from edgeav.registry import get_model_entry
 from export_targets.formats import FORMATS, format_info
 from quantize.plan import quantization_rewrite_names
 
@@ -48,5 +49,7 @@ def test_gelu_tanh_check_warns_for_executorch_only() -> None:
 
 
 def test_the_untied_depthwise_conv_is_an_int8_form_only() -> None:
-    assert "untie_level_depthwise_conv" in quantization_rewrite_names("qat")
+    avesformer = get_model_entry("avesformer-r18")
+    assert "untie_level_depthwise_conv" in quantization_rewrite_names("qat", avesformer.export_forms)
+    assert "untie_level_depthwise_conv" not in quantization_rewrite_names("qat", ())  # no model named in the plan
     assert not any("untie_level_depthwise_conv" in info.rewrites for info in FORMATS)
