@@ -22,6 +22,7 @@ from edgeav.tasks import get_task
 from edgeav.train.distill import (
     DistillationStudent,
     ModelWindow,
+    NamedInputs,
     SaliencyDistillConfig,
     check_teacher_checkpoint,
     saliency_distillation_objective,
@@ -78,9 +79,13 @@ def load_teacher(name: str, path: Path | None, config: str | None) -> LoadedMode
     return teacher
 
 
-def window_of(loaded: LoadedModel) -> ModelWindow:
-    """How many frames and audio samples a saliency model reads, from its I/O contract and config."""
-    frames, audio = loaded.entry.io_spec(loaded.config).inputs[:2]
+def window_of(loaded: LoadedModel) -> ModelWindow | NamedInputs:
+    """What a saliency model reads of a sample: a window of frames and audio (from its I/O contract and
+    config), or its inputs by name when it takes no audio (an image model)."""
+    inputs = loaded.entry.io_spec(loaded.config).inputs
+    if "audio" not in [t.name for t in inputs]:
+        return NamedInputs(tuple(t.name for t in inputs))
+    frames, audio = inputs[:2]
     clip = frames.shape[1] if len(frames.shape) == 5 else getattr(loaded.config, "history", 1)
     return ModelWindow(frames=int(clip), audio_samples=int(audio.shape[-1]))
 
@@ -89,13 +94,19 @@ def frame_size(loaded: LoadedModel) -> tuple[int, int]:
     return tuple(int(x) for x in loaded.entry.io_spec(loaded.config).inputs[0].shape[-2:])
 
 
-def samples(args: argparse.Namespace, split: str, windows: tuple[ModelWindow, ModelWindow], size: tuple[int, int]) -> SaliencyWindows:
+def samples(args: argparse.Namespace, split: str, windows: tuple, student: LoadedModel) -> Any:
+    """One dataset both models read: AV windows long enough for both, or the student's own samples."""
+    if not all(isinstance(w, ModelWindow) for w in windows):
+        if student.entry.dataset is None:
+            raise UsageError(f"'{student.entry.name}' names no dataset of its own; it cannot be distilled from --data")
+        return student.entry.dataset(student.config, args.data, split, None, None)
     need = ModelWindow(max(w.frames for w in windows), max(w.audio_samples for w in windows))
-    return SaliencyWindows(open_dataset(args.data, split), frames=need.frames, audio_samples=need.audio_samples, size=size)
+    return SaliencyWindows(open_dataset(args.data, split), frames=need.frames, audio_samples=need.audio_samples,
+                           size=frame_size(student))
 
 
 def hint_adapters(student: torch.nn.Module, teacher: torch.nn.Module, batch: dict[str, Any],
-                  windows: tuple[ModelWindow, ModelWindow]) -> torch.nn.ModuleList:
+                  windows: tuple) -> torch.nn.ModuleList:
     """1×1 convs from each student feature to the teacher's channel count (shapes probed on one batch)."""
     with torch.no_grad():
         s_feats = student.eval().forward_train(*windows[1].inputs(batch)).features
@@ -122,7 +133,7 @@ def run_distill(args: argparse.Namespace) -> int:
                          f"[{student.config_name}] {size}; pick configs of one frame size (e.g. paper@8x96x160 and paper@96x160)")
     windows = (window_of(teacher), window_of(student))
     cfg = SaliencyDistillConfig(args.teacher_weight, args.label_weight, args.side_weight, args.hint_weight)
-    train_set = samples(args, "train", windows, size)
+    train_set = samples(args, "train", windows, student)
     adapters = None
     if cfg.hint_weight:
         probe = torch.utils.data.default_collate([train_set[0], train_set[1 % len(train_set)]])
@@ -135,7 +146,7 @@ def run_distill(args: argparse.Namespace) -> int:
     train_cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
                             warmup_steps=args.warmup_steps, grad_clip=args.grad_clip, eval_every=args.eval_every,
                             checkpoint_every=args.checkpoint_every, seed=args.seed)
-    trainer = Trainer(model, objective, train_set, train_cfg, args.out, eval_set=samples(args, "val", windows, size),
+    trainer = Trainer(model, objective, train_set, train_cfg, args.out, eval_set=samples(args, "val", windows, student),
                       model_meta=meta, device=init_distributed())
     if args.resume:
         trainer.resume(args.resume)

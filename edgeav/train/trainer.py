@@ -27,7 +27,7 @@ from torch.utils.data import Dataset, default_collate
 from edgeav.checkpoints import save_atomically
 from edgeav.errors import CheckpointError, DataError, TrainingError
 from edgeav.train.evaluate import evaluate
-from edgeav.train.objectives import Objective, TrainingForward
+from edgeav.train.objective import Objective, TrainingForward
 from edgeav.train.samples import annotated_only
 
 
@@ -165,7 +165,7 @@ class Trainer:
         idx = batch_indices(len(self.train_set), self.cfg.batch_size, self.cfg.seed, step)
         idx = idx[self.rank :: self.world]
         batch = annotated_only(default_collate([self.train_set[i] for i in idx]))
-        if len(batch["mask"]) == 0:
+        if len(batch["annotated"]) == 0:
             raise DataError(f"step {step + 1}: no annotated sample in the batch; use a split whose clips are annotated alike")
         return {k: v.to(self.device) if torch.is_tensor(v) else v for k, v in batch.items()}
 

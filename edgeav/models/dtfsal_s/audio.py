@@ -1,9 +1,10 @@
 """DTFSal-S's audio side: in-graph VGGish log-mel → a 4-block 2-D CNN → one vector per call, and the
-FiLM-style gate through which that vector selects visual channels.
+gates through which that vector selects visual channels (FiLM) and the pixels that look like the sound.
 
 The synthetic and AV saliency scenes make the sound decide *which* object people look at; the audio
-vector only has to say what kind of thing sounds, and a per-channel gate on the deep visual features
-("amplify the channels that respond to that kind of object") is enough to say it. So the branch is small
+vector only has to say what kind of thing sounds. Measured (reference pilot, 500 steps on synthetic clips
+at 96×160): with the channel gate alone the student learnt no use of sound (CC 0.570 with the clip's own
+audio, 0.573 with another clip's), so a per-pixel correspondence gate was added. So the branch is small
 (≈0.1 M parameters at paper size), as the design note recommends: the audio gains in the AV saliency papers are
 small too.
 """
@@ -39,18 +40,31 @@ class AudioBranch(nn.Module):
 
 
 class AudioGate(nn.Module):
-    """x · 2σ(γ(a)) + β(a) per channel: the identity at initialisation (γ = β = 0), so a model that has not
-    learnt to listen yet sees its visual features unchanged."""
+    """Two gates from the audio vector ``a`` on features ``x`` [B, C, h, w]:
 
-    def __init__(self, audio_dim: int, channels: int) -> None:
+    * per channel (FiLM): x · 2σ(γ(a)) + β(a), the identity at initialisation (γ = β = 0);
+    * per pixel (where the sound is): x · 2σ(⟨q(a), k(x)⟩ / √d), the audio-visual correspondence that
+      AVS models learn — one query per call against a key per pixel, computed as a batched matmul (the
+      channel sum a 4-D graph delegates), so that "which object sounds" is one learnable similarity
+      instead of a channel code the decoder must untangle.
+    """
+
+    def __init__(self, audio_dim: int, channels: int, key_dim: int = 32) -> None:
         super().__init__()
         self.film = nn.Linear(audio_dim, 2 * channels)
         nn.init.zeros_(self.film.weight)
         nn.init.zeros_(self.film.bias)
-        self.channels = channels
+        self.query = nn.Linear(audio_dim, key_dim)
+        self.key = nn.Conv2d(channels, key_dim, 1)
+        self.channels, self.key_dim = channels, key_dim
 
     def forward(self, x: torch.Tensor, audio: torch.Tensor) -> torch.Tensor:
         gb = self.film(audio)
         gamma = gb[:, : self.channels].reshape(-1, self.channels, 1, 1)
         beta = gb[:, self.channels :].reshape(-1, self.channels, 1, 1)
-        return x * (2.0 * torch.sigmoid(gamma)) + beta
+        x = x * (2.0 * torch.sigmoid(gamma)) + beta
+        h, w = x.shape[-2:]
+        keys = self.key(x).reshape(-1, self.key_dim, h * w)  # [B, d, hw]
+        query = self.query(audio).reshape(-1, 1, self.key_dim)  # [B, 1, d]
+        score = torch.bmm(query, keys).reshape(-1, 1, h, w) * self.key_dim**-0.5
+        return x * (2.0 * torch.sigmoid(score))

@@ -66,8 +66,7 @@ register(
     ModelEntry(
         name="dtfsal-s",
         task="saliency",
-        metric="CC",
-        summary="DTFSal student: MobileNetV2 per frame, cached stride-32 context, FiLM audio gate, 2-D side-map decoder",
+        summary="DTFSal student: MobileNetV2 per frame, cached stride-32 context, FiLM + audio-visual correspondence gates, 2-D side-map decoder",
         builder=DTFSalS,
         configs=CONFIGS,
         io_spec=dtfsal_s_io_spec,
@@ -78,6 +77,7 @@ register(
             flops_excludes=("audio.logmel",),
         ),
         objective=DTFSAL_S_OBJECTIVE,
+        dataset=dtfsal_s_dataset,
         # The log-mel power spans ~1e-10 … 6.5e4 before its log: no one per-tensor int8 scale holds it.
         float_modules=(LogMelFrontEnd,),
     )

@@ -10,10 +10,11 @@ run time (every size comes from the config).
   fuses the K-frame stack, and ``next_state`` is the stack without its oldest frame (a static slice). An
   app starts from zeros and feeds ``next_state`` back. DTFSal's clip-length ablation rewards long context;
   K frames at stride 32 cost almost nothing.
-* **Audio**: in-graph VGGish log-mel of the last S samples → 4-block CNN → vector → FiLM gates on the
+* **Audio**: in-graph VGGish log-mel of the last S samples → 4-block CNN → vector → FiLM and per-pixel
+  audio-visual correspondence gates on the
   stride-16 and stride-32 features (:mod:`.audio`).
 * **Decoder**: 2-D top-down with separable convs, four side maps fused by a 1×1 conv; the deployed output is
-  the sigmoid of the fused map (:mod:`.decoder`).
+  the sigmoid of the fused map (:mod:`edgeav.models.layers.saliency_decoder`).
 
 Training (``forward_train``) takes K consecutive frames [B, K, 3, H, W] and runs the encoder on all of them;
 the last frame's map is then exactly what the streaming graph gives after K calls from a zero state.
@@ -29,7 +30,7 @@ from torch import nn
 from edgeav.errors import InputShapeError
 from edgeav.models.dtfsal_s.audio import AudioBranch, AudioGate
 from edgeav.models.dtfsal_s.configs import DTFSalSConfig
-from edgeav.models.dtfsal_s.decoder import SaliencyDecoder
+from edgeav.models.layers.saliency_decoder import SaliencyDecoder
 from edgeav.models.dtfsal_s.encoder import MobileNetV2Taps
 from edgeav.models.layers.conv import ConvBN
 from edgeav.models.layers.io import ImageNetNormalize

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from edgeav.models.dtfsal_s.decoder import SaliencyDecoder
+from edgeav.models.layers.saliency_decoder import SaliencyDecoder
 from edgeav.models.layers.io import ImageNetNormalize
 from edgeav.models.saltr_s.configs import SalTRSConfig
 from edgeav.models.saltr_s.encoder import MobileNetV3Taps

@@ -1,7 +1,8 @@
-"""DTFSal-S's 2-D decoder: top-down through strides 32 → 4 with depthwise-separable 3×3 convs and bilinear
-×2 upsampling, one side map per level, fused by a 1×1 conv (the teacher's hierarchical decoder made 2-D).
+"""The saliency students' 2-D decoder (DTFSal-S, SalTR-S): top-down through strides 32 → 4 with
+depthwise-separable 3×3 convs and bilinear ×2 upsampling, one side map per level, fused by a 1×1 conv
+(DTFSal's hierarchical 4-branch decoder made 2-D).
 
-Side map ``i`` (level i = stride 4·2^i) is the student's counterpart of the teacher's s_{i+1}: both are
+Side map ``i`` (level i = stride 4·2^i) is a student's counterpart of the teacher's s_{i+1}: both are
 upsampled to the frame size, so distillation compares them pixel for pixel.
 """
 from __future__ import annotations
