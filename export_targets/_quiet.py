@@ -55,3 +55,11 @@ def captured_output() -> Iterator[CapturedOutput]:
                 os.close(fd)
             sink.seek(0)
             captured.text = sink.read().decode("utf-8", errors="replace")
+
+
+
+def runtime_output_hidden(hide: bool = True) -> contextlib.AbstractContextManager[CapturedOutput]:
+    """:func:`captured_output` unless ``hide`` is False (``--verbose``): runtimes log from native code and through
+    pybind11's stream redirect into ``sys.stderr`` (ExecuTorch's ``[cpuinfo_utils.cpp:71] Reading file ...`` lines
+    on every load), so both levels are captured. A console that must keep drawing writes to a dup of fd 2."""
+    return captured_output() if hide else contextlib.nullcontext(CapturedOutput())

@@ -13,6 +13,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from edgeav.cli.console import live_console
 from edgeav.errors import UsageError
 from edgeav.tasks import get_task
 
@@ -42,12 +43,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="host calibration JSON (python -m bench.calibrate ARTIFACT): adds host-calibrated estimates")
     p.add_argument("--out", type=Path, default=Path("bench-results"), help="where JSON/CSV/PNG go (default: bench-results)")
     p.add_argument("--runner-dir", type=Path, help="adb: folder with edgeav_et_runner (+ lib/) built for the phone")
+    p.add_argument("--verbose", action="store_true", help="show the runtimes' own log lines (hidden by default)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from bench.report import comparison_table, per_op_table, summary_table, write_outputs
     from bench.request import BenchRequest, benchmark, profile_keys
+    from export_targets._quiet import runtime_output_hidden
 
     if args.top < 1:
         raise UsageError(f"--top must be at least 1 (got {args.top})")
@@ -57,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         profiles=profile_keys(args.profiles), calibration=args.calibration, runner_dir=args.runner_dir,
     )
     console = Console(width=None if Console().is_terminal else 180)  # files and pipes get the whole table
-    with Console(stderr=True).status("benchmarking…") as live:
+    # The runtimes' native log lines (ExecuTorch's CPU probing on every load) stay off the terminal.
+    with live_console().status("benchmarking…") as live, runtime_output_hidden(not args.verbose):
         report = benchmark(request, lambda msg: live.update(escape(msg)))
     if args.compare:
         console.print(comparison_table(report))

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from rich.progress import (
 from rich.table import Table
 
 from edgeav.cli.app_cmd import check_app, install_into_app
+from edgeav.cli.console import live_console
 from edgeav.errors import UsageError
 from edgeav.registry import get_model_entry, load_model
 from export_targets.formats import FORMATS, PRESETS
@@ -86,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     if request.precision == "int8" and args.qat_checkpoint is None and args.checkpoint is None and not args.force:
         raise UsageError("int8 export of untrained weights has no accuracy to keep; pass --checkpoint (or --force)")
 
-    err = _live_console()
+    err = live_console()
     for notice in request.notices:
         err.print(f"[yellow]{escape(notice)}[/]")
     # The registry's initialisation is reproducible (seeded by --seed) when no checkpoint is given.
@@ -130,19 +129,6 @@ def _no_checkpoint_notice(model: str, config: str) -> Panel:
         border_style="bold red",
         expand=False,
     )
-
-
-def _live_console() -> Console:
-    """A stderr console that keeps drawing while converters' output is redirected away from fd 2.
-
-    soft_wrap: a status line stays one line in a log file (rich would otherwise fold it at 80 columns).
-    """
-    try:
-        if sys.stderr.isatty():
-            return Console(file=os.fdopen(os.dup(sys.stderr.fileno()), "w"), stderr=True, soft_wrap=True)
-    except (AttributeError, OSError, ValueError):
-        pass
-    return Console(stderr=True, soft_wrap=True)
 
 
 @contextlib.contextmanager

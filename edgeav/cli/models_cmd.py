@@ -27,10 +27,15 @@ def run(args: argparse.Namespace) -> int:
     console = Console()
     if args.detail:
         return _detail(console, args.detail)
+    entries = list_models()
     table = Table(title="edgeav model zoo")
-    for col in ("model", "task", "metric", "configs", "inputs (default config)", "summary"):
-        table.add_column(col)
-    for entry in list_models():
+    # Names are what one types next: never wrapped or cut ("avesformer…"); the prose columns wrap, folding a
+    # word longer than the column instead of cutting it.
+    for col, longest in (("model", max(len(e.name) for e in entries)), ("task", len("segmentation")), ("metric", 0)):
+        table.add_column(col, no_wrap=True, min_width=max(len(col), longest))
+    for col in ("configs", "inputs (default config)", "summary"):
+        table.add_column(col, overflow="fold")
+    for entry in entries:
         table.add_row(
             entry.name, entry.task, get_task(entry.task).title, ", ".join(entry.configs), _fmt_inputs(entry, entry.default_config), entry.summary
         )

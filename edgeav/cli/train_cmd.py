@@ -17,13 +17,15 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from edgeav.cli.scores import scores_table
 from edgeav.errors import UsageError
 from edgeav.files import write_json_atomically
 from edgeav.registry import get_model_entry, load_model
+from edgeav.tasks import Task, get_task
 from edgeav.train.audio_tagging import audio_trunk, load_audio_trunk
 from edgeav.train.evaluate import evaluate, evaluate_artifact
 from edgeav.train.objective import get_objective
-from edgeav.train.samples import FrameSamples
+from edgeav.train.samples import model_samples
 from edgeav.train.trainer import TrainConfig, Trainer, init_distributed
 
 
@@ -48,7 +50,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_train)
 
     e = sub.add_parser("eval", help="evaluate a checkpoint or an exported artifact",
-                       description="Print J (mIoU) and F on --data (and per category for semantic data).")
+                       description="Print the model task's metrics on --data (mIoU and F for segmentation, per category for semantic data; CC, NSS, AUC-J, SIM, KLD for saliency).")
     _common(e, model_required=False)
     e.add_argument("--artifact", type=Path,
                    help="score an exported artifact (.pte, .tflite, .onnx, ...) instead of a checkpoint; "
@@ -56,6 +58,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--split", default="test", help="split to score (default: test)")
     e.add_argument("--json", type=Path, help="also write the scores to this JSON file")
     e.add_argument("--shuffle-audio", action="store_true", help="pair every frame with another clip's audio")
+    e.add_argument("--verbose", action="store_true", help="show the runtime's own log lines (hidden by default)")
     e.set_defaults(func=run_eval)
 
 
@@ -82,8 +85,9 @@ def _build(args: argparse.Namespace, train_audio: bool = False):
     return loaded.entry, loaded.config, loaded.model
 
 
-def _frames(args: argparse.Namespace, cfg, split: str, shuffle_seed: int | None = None) -> FrameSamples:
-    return FrameSamples.from_spec(args.data, split, getattr(cfg, "image_size", None), shuffle_seed)
+def _frames(args: argparse.Namespace, entry, cfg, split: str, shuffle_seed: int | None = None, model=None):
+    """The model's samples of ``split`` of ``--data`` (its entry's dataset, or segmentation frames)."""
+    return model_samples(entry, cfg, args.data, split, model, shuffle_seed)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -99,8 +103,8 @@ def run_train(args: argparse.Namespace) -> int:
     )
     console = Console(stderr=True)
     meta = {"model": entry.name, "config": args.config or entry.default_config, "data": args.data}
-    trainer = Trainer(model, get_objective(entry.name), _frames(args, cfg, "train"), train_cfg, args.out,
-                      eval_set=_frames(args, cfg, "val"), model_meta=meta, device=device)
+    trainer = Trainer(model, get_objective(entry.name), _frames(args, entry, cfg, "train", model=model), train_cfg,
+                      args.out, eval_set=_frames(args, entry, cfg, "val", model=model), model_meta=meta, device=device)
     if args.resume:
         trainer.resume(args.resume)
     log_path = Path(args.out) / "train_log.jsonl"
@@ -133,7 +137,7 @@ def run_eval(args: argparse.Namespace) -> int:
             raise UsageError("eval needs --model (with --checkpoint) or --artifact PATH")
         entry, cfg, model = _build(args)
         name, task = entry.name, get_task(entry.task)
-        scores = evaluate(model, get_objective(entry.name), _frames(args, cfg, args.split, shuffle))
+        scores = evaluate(model, get_objective(entry.name), _frames(args, entry, cfg, args.split, shuffle, model))
     title = f"{name} on {args.data} [{args.split}]" + (" — audio shuffled across clips" if args.shuffle_audio else "")
     _print_scores(Console(), title, scores, task)
     if args.json:
@@ -144,7 +148,9 @@ def run_eval(args: argparse.Namespace) -> int:
 
 def _eval_artifact(args: argparse.Namespace, shuffle: int | None) -> tuple[str, Task, dict]:
     """Score an exported artifact itself; the model, config and input size come from its manifest."""
+    from export_targets._quiet import runtime_output_hidden
     from export_targets.formats import format_of, open_artifact
+    from edgeav.data.windows import with_option
     from export_targets.manifest import read_manifest
 
     manifest = read_manifest(args.artifact)
@@ -156,10 +162,14 @@ def _eval_artifact(args: argparse.Namespace, shuffle: int | None) -> tuple[str, 
         raise UsageError(f"cannot run {args.artifact.name} here: {reason}")
     cfg = entry.config(manifest["config_name"])
     io_spec = entry.io_spec(cfg)
-    runner = open_artifact(args.artifact, io_spec)
-    data = FrameSamples.from_spec(args.data, args.split, getattr(cfg, "image_size", None), shuffle)
+    if "audio_window=" not in args.data:  # score it with the audio window it was exported for
+        args.data = with_option(args.data, manifest["io"].get("audio_window", "centred"))
+    data = _frames(args, entry, cfg, args.split, shuffle)
     task = get_task(entry.task)
-    return f"{entry.name} {args.artifact.name}", task, evaluate_artifact(runner, data, task, [t.name for t in io_spec.inputs])
+    with runtime_output_hidden(not args.verbose):  # ExecuTorch logs its CPU probing on every load
+        runner = open_artifact(args.artifact, io_spec)
+        scores = evaluate_artifact(runner, data, task, [t.name for t in io_spec.inputs])
+    return f"{entry.name} {args.artifact.name}", task, scores
 
 
 def _print_scores(console: Console, title: str, scores: dict, task: Task) -> None:
