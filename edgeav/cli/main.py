@@ -21,6 +21,7 @@ VERB_MODULES = (
     "edgeav.cli.quantize_cmd",
     "edgeav.cli.data_cmd",
     "edgeav.cli.bench_cmd",
+    "edgeav.cli.app_cmd",
 )
 
 
