@@ -84,3 +84,39 @@ def test_eval_artifact_without_manifest_names_the_fix(tmp_path: Path, capsys) ->
     err = capsys.readouterr().err
     assert "model.onnx.json is missing" in err and "edgeav export" in err
     assert "Traceback" not in err
+
+
+class _MapModel(torch.nn.Module):
+    """A saliency 'model': the sigmoid of the frame's mean colour, one map per frame."""
+
+    def forward(self, frames: torch.Tensor, audio: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(frames.mean(1, keepdim=True) + audio.mean(-1)[:, None, None, None])
+
+
+def test_a_saliency_objective_is_scored_with_the_saliency_metrics_eager_and_artifact() -> None:
+    from edgeav.metrics import cc
+    from edgeav.registry import Objective
+    from edgeav.tasks import SALIENCY
+
+    g = torch.Generator().manual_seed(0)
+    data = [{"frames": torch.rand(3, 8, 8, generator=g), "audio": torch.rand(16, generator=g),
+             "saliency": torch.rand(1, 8, 8, generator=g), "fixations": (torch.rand(1, 8, 8, generator=g) > 0.7).float(),
+             "annotated": True} for _ in range(5)]
+    model = _MapModel()
+    objective = Objective(loss=lambda *_: {}, logits=lambda m, b: m(b["frames"], b["audio"]), task="saliency")
+    eager = evaluate(model, objective, data, batch_size=2)
+    assert set(eager) == {"cc", "nss", "auc_judd", "sim", "kld", "frames"} and eager["frames"] == 5
+    maps = model(torch.stack([d["frames"] for d in data]), torch.stack([d["audio"] for d in data]))
+    assert eager["cc"] == pytest.approx(cc(maps, torch.stack([d["saliency"] for d in data])))
+    artifact = evaluate_artifact(EagerRunner(model), data, SALIENCY, ["frames", "audio"], batch_size=2)
+    assert artifact == pytest.approx(eager)
+
+
+def test_segmentation_model_on_saliency_data_names_the_fix() -> None:
+    from edgeav.errors import InputShapeError
+    from edgeav.registry import Objective
+
+    data = [{"frames": torch.rand(3, 8, 8), "audio": torch.rand(16), "saliency": torch.rand(1, 8, 8), "annotated": True}]
+    objective = Objective(loss=lambda *_: {}, logits=lambda m, b: m(b["frames"], b["audio"]), task="segmentation")
+    with pytest.raises(InputShapeError, match="no 'mask' ground truth for a segmentation model"):
+        evaluate(_MapModel(), objective, data)
