@@ -84,6 +84,13 @@ _SMALL = {"image_size": (64, 96), "backbone": ResNetConfig("bottleneck", (1, 1, 
 SALTR_SMALL = SalTRConfig(**_SMALL)
 SALTR_SMALL_DEFORMABLE = SalTRConfig(**_SMALL, attention="deformable")
 SALTR_SMALL_IDENTITY = SalTRConfig(**_SMALL, matching="identity")
+# For reference runs on one CPU core: the same architecture, thinner and shallower, at 96×128 (3:4 like
+# SALICON), 50 queries (the synthetic images have 48 fixations each).
+_CPU = {"image_size": (96, 128), "backbone": ResNetConfig("bottleneck", (1, 1, 1, 1), width=16), "dim": 64,
+        "heads": 4, "encoder_layers": 2, "decoder_layers": 3, "ffn_dim": 128, "num_queries": 50, "norm_groups": 16,
+        "dropout": 0.0}
+SALTR_CPU = SalTRConfig(**_CPU)
+SALTR_CPU_IDENTITY = SalTRConfig(**_CPU, matching="identity")
 
 CONFIGS = {
     "paper": SALTR,
@@ -91,4 +98,6 @@ CONFIGS = {
     "small": SALTR_SMALL,
     "small-deformable": SALTR_SMALL_DEFORMABLE,
     "small-identity": SALTR_SMALL_IDENTITY,
+    "cpu": SALTR_CPU,
+    "cpu-identity": SALTR_CPU_IDENTITY,
 }
