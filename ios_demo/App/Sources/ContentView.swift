@@ -1,6 +1,7 @@
 import AVFoundation
 import EdgeAVCore
 import SwiftUI
+import UIKit
 import UniformTypeIdentifiers
 
 struct ContentView: View {

@@ -17,7 +17,7 @@ final class DemoModel: ObservableObject {
 
     let camera = CameraFeed()
     private let work = DispatchQueue(label: "edgeav.analysis")
-    private var pipeline: Pipeline?
+    private let slot = PipelineSlot() // read on the camera queue, set on the analysis queue
     private var mic: MicFeed?
     private var modelLine = ""
 
@@ -34,7 +34,7 @@ final class DemoModel: ObservableObject {
                 self.cameraDenied = !granted
                 guard granted else { return }
                 if let problem = self.camera.configure() { self.status = problem; return }
-                self.camera.onFrame = { [weak self] buffer in self?.pipeline?.offer(buffer) }
+                self.camera.onFrame = { [slot = self.slot] buffer in slot.current?.offer(buffer) }
                 self.camera.start()
             }
         }
@@ -78,14 +78,15 @@ final class DemoModel: ObservableObject {
         }
         modelLine = [manifest.title, "audio \(audio.window.rawValue)", micNote, RuntimeKind.versionWarning(manifest)].compactMap { $0 }.joined(separator: " · ")
         status = "\(modelLine) · loading…"
-        pipeline = nil
-        work.async {
+        slot.current = nil
+        work.async { [slot] in
             do {
                 let runner = try Runners.open(manifest, at: url)
                 let next = Pipeline(manifest: manifest, runner: runner, ring: ring, queue: self.work) { [weak self] result in
                     Task { @MainActor in self?.show(result) }
                 }
-                Task { @MainActor in self.pipeline = next; self.status = "\(self.modelLine) · warming up…" }
+                slot.current = next
+                Task { @MainActor in self.status = "\(self.modelLine) · warming up…" }
             } catch {
                 Task { @MainActor in self.status = "cannot load \(manifest.artifact): \(error)" }
             }
@@ -101,6 +102,16 @@ final class DemoModel: ObservableObject {
         case let .failed(message):
             status = message
         }
+    }
+}
+
+/// The current pipeline, shared between the camera queue and the analysis queue.
+final class PipelineSlot: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Pipeline?
+    var current: Pipeline? {
+        get { lock.lock(); defer { lock.unlock() }; return value }
+        set { lock.lock(); value = newValue; lock.unlock() }
     }
 }
 
@@ -120,7 +131,11 @@ final class Pipeline: @unchecked Sendable {
     private let lock = NSLock()
 
     init(manifest: Manifest, runner: ModelRunner, ring: PcmRing, queue: DispatchQueue, deliver: @escaping (Result) -> Void) {
-        (self.manifest, self.runner, self.ring, self.queue, self.deliver) = (manifest, runner, ring, queue, deliver)
+        self.manifest = manifest
+        self.runner = runner
+        self.ring = ring
+        self.queue = queue
+        self.deliver = deliver
         delay = DelayLine(delaySamples: manifest.audio?.videoDelaySamples ?? 0)
     }
 
@@ -155,7 +170,8 @@ final class Pipeline: @unchecked Sendable {
 
     private func process(_ frame: ([Float], Geometry), start: CFTimeInterval) {
         delay.add(frame, heardAt: ring.heard)
-        guard let (tensor, geometry) = delay.poll(heardNow: ring.heard) else { return }
+        guard let ready = delay.poll(heardNow: ring.heard) else { return }
+        let (tensor, geometry) = ready
         let audio = ring.window()
         let inputs = manifest.inputs.map { $0.name == manifest.image.input ? tensor : audio }
         let pre = CACurrentMediaTime()

@@ -25,8 +25,8 @@ public final class FrameConverter {
             }
         }
         self.taps = taps
-        fx = xs.map(\.2)
-        fy = ys.map(\.2)
+        fx = xs.map { $0.2 }
+        fy = ys.map { $0.2 }
     }
 
     /// `bytes` holds `bytesPerRow` bytes per row, 4 per pixel, in `order`.

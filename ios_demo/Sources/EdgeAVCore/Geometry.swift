@@ -2,7 +2,15 @@
 /// `rotation` degrees, centre-cropped to the model's aspect and resized with half-pixel-centre bilinear
 /// sampling (edges clamped).
 public struct Geometry: Equatable, Sendable {
-    public struct Crop: Equatable, Sendable { public let x0, y0, width, height: Int }
+    public struct Crop: Equatable, Sendable {
+        public let x0, y0, width, height: Int
+        public init(x0: Int, y0: Int, width: Int, height: Int) {
+            self.x0 = x0
+            self.y0 = y0
+            self.width = width
+            self.height = height
+        }
+    }
 
     public let width, height, rotation, outWidth, outHeight: Int
     public let crop: Crop
@@ -14,7 +22,11 @@ public struct Geometry: Equatable, Sendable {
         guard width > 0, height > 0, outWidth > 0, outHeight > 0 else {
             throw ManifestError("frame \(width)x\(height) and model \(outWidth)x\(outHeight) must be positive")
         }
-        (self.width, self.height, self.rotation, self.outWidth, self.outHeight) = (width, height, rotation, outWidth, outHeight)
+        self.width = width
+        self.height = height
+        self.rotation = rotation
+        self.outWidth = outWidth
+        self.outHeight = outHeight
         let (rw, rh) = rotation == 90 || rotation == 270 ? (height, width) : (width, height)
         let (cw, ch) = rw * outHeight > rh * outWidth ? (rh * outWidth / outHeight, rh) : (rw, rw * outHeight / outWidth)
         crop = Crop(x0: (rw - cw) / 2, y0: (rh - ch) / 2, width: cw, height: ch)

@@ -14,7 +14,10 @@ public final class StageTimer: @unchecked Sendable {
     private var rows: [(pre: Double, infer: Double, post: Double, end: Double)] = []
     private let lock = NSLock()
 
-    public init(warmup: Int = 10, window: Int = 30) { (self.warmup, self.window) = (warmup, window) }
+    public init(warmup: Int = 10, window: Int = 30) {
+        self.warmup = warmup
+        self.window = window
+    }
 
     /// Durations and the end time, in seconds.
     public func record(pre: Double, infer: Double, post: Double, end: Double) {
@@ -30,8 +33,8 @@ public final class StageTimer: @unchecked Sendable {
         guard !rows.isEmpty else { return nil }
         let n = Double(rows.count)
         let span = rows.last!.end - rows.first!.end
-        return Summary(preMs: rows.map(\.pre).reduce(0, +) / n * 1000, inferMs: rows.map(\.infer).reduce(0, +) / n * 1000,
-                       postMs: rows.map(\.post).reduce(0, +) / n * 1000, fps: rows.count < 2 || span <= 0 ? 0 : (n - 1) / span)
+        func mean(_ f: ((pre: Double, infer: Double, post: Double, end: Double)) -> Double) -> Double { rows.map(f).reduce(0, +) / n * 1000 }
+        return Summary(preMs: mean { $0.pre }, inferMs: mean { $0.infer }, postMs: mean { $0.post }, fps: rows.count < 2 || span <= 0 ? 0 : (n - 1) / span)
     }
 }
 

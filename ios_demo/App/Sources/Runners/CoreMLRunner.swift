@@ -42,13 +42,15 @@ final class CoreMLRunner: ModelRunner {
         guard let out = result.featureValue(for: outputName)?.multiArrayValue else {
             throw RunnerError(description: "\(manifest.artifact) has no output '\(outputName)': re-export it")
         }
-        // fp16 models return Float16 arrays: read through NSNumber-free conversion by data type.
+        // fp16 models return Float16 arrays (read directly on arm64; elsewhere through NSNumber).
         let n = out.count
         switch out.dataType {
         case .float32:
             return out.withUnsafeBufferPointer(ofType: Float.self) { Array($0.prefix(n)) }
+        #if arch(arm64)
         case .float16:
             return out.withUnsafeBufferPointer(ofType: Float16.self) { $0.prefix(n).map(Float.init) }
+        #endif
         default:
             return (0..<n).map { out[$0].floatValue }
         }
