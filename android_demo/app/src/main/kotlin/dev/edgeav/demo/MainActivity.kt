@@ -119,8 +119,7 @@ class MainActivity : AppCompatActivity() {
             val provider = future.get()
             val previewCase =
                 Preview.Builder().setResolutionSelector(FOUR_THREE).build().also {
-                    it.surfaceProvider =
-                        preview.surfaceProvider
+                    it.setSurfaceProvider(preview.surfaceProvider)
                 }
             provider.unbindAll()
             provider.bindToLifecycle(this, CameraSelector.DEFAULT_BACK_CAMERA, previewCase, analysis)
