@@ -69,6 +69,8 @@ def export(
 
     if isinstance(samples, int):  # a count: how many realistic samples the parity check runs
         options["samples"], samples = samples, None
+    if isinstance(model, nn.Module):  # lowering workers are spawned: a class from a notebook cannot be sent there
+        options.setdefault("jobs", 1)
     request = ExportRequest(target if isinstance(target, str) else tuple(target), Path(out), precision, **options)
     for notice in request.notices:
         warnings.warn(notice, stacklevel=2)

@@ -21,13 +21,13 @@ from torch import nn
 
 from edgeav.errors import EdgeAVError, ExportError, UsageError
 from edgeav.files import one_line
+from edgeav.models.rewrites import hint_for, rewrite_for_target
 from edgeav.specs import IOSpec
 from export_targets._quiet import CapturedOutput, captured_output
 from export_targets.formats import format_info, get_target
 from export_targets.manifest import build_manifest, manifest_path, write_manifest
 from export_targets.parity import ParityReport, eager_outputs
 from export_targets.request import ExportRequest, ExportSubject
-from edgeav.models.rewrites import hint_for, rewrite_for_target
 from export_targets.runtime import to_tensor
 from export_targets.staging import Staging
 from export_targets.target import LoweringReport, LoweringRequest, TargetInfo
