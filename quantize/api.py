@@ -25,7 +25,7 @@ from torch import nn
 from torch.utils.data import Dataset, default_collate
 
 from edgeav.errors import UsageError
-from edgeav.train.objective import Objective
+from edgeav.registry import Objective
 from edgeav.train.trainer import TrainConfig, Trainer, TrainState
 from quantize.capture import PREFIX, capture
 from edgeav.train.distill import DistillConfig, WithoutLabels, distillation_objective

@@ -31,7 +31,7 @@ from torch.utils.data import Dataset
 
 from edgeav.errors import CheckpointError, UsageError
 from edgeav.models.saliency_losses import kl_cc_loss, kl_div
-from edgeav.train.objective import Batch, Objective
+from edgeav.registry import Batch, Objective
 
 
 @dataclass(frozen=True)

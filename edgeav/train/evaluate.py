@@ -15,8 +15,8 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset, default_collate
 
+from edgeav.registry import Batch, Objective
 from edgeav.tasks import Task, get_task
-from edgeav.train.objective import Batch, Objective
 from edgeav.train.samples import annotated_only
 
 # batch -> per-pixel scores [B, C, H, W] (logits or the deployed output, see ``score(from_logits=...)``).

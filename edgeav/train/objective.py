@@ -12,9 +12,7 @@ import torch
 from torch import nn
 
 from edgeav.errors import UsageError
-from edgeav.registry import Batch, Objective, get_model_entry, list_models
-
-__all__ = ["Batch", "Objective", "TrainingForward", "get_objective"]
+from edgeav.registry import Objective, get_model_entry, list_models
 
 
 class TrainingForward(nn.Module):

@@ -26,8 +26,9 @@ from torch.utils.data import Dataset, default_collate
 
 from edgeav.checkpoints import save_atomically
 from edgeav.errors import CheckpointError, DataError, TrainingError
+from edgeav.registry import Objective
 from edgeav.train.evaluate import evaluate
-from edgeav.train.objective import Objective, TrainingForward
+from edgeav.train.objective import TrainingForward
 from edgeav.train.samples import annotated_only
 
 

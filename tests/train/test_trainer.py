@@ -112,7 +112,7 @@ def test_unannotated_samples_are_dropped_from_a_batch() -> None:
 
 def test_a_diverging_loss_stops_with_a_one_line_error(tiny_set, tmp_path: Path) -> None:
     from edgeav.errors import TrainingError
-    from edgeav.train.objective import Objective
+    from edgeav.registry import Objective
 
     trainer = _trainer(tiny_set, tmp_path / "e", steps=2)
     base = trainer.objective
