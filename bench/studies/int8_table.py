@@ -181,8 +181,8 @@ def markdown(rows: dict[str, dict[str, Any]], task: Task) -> tuple[str, float | 
     return "\n".join(lines), ratio
 
 
-def main() -> None:
-    args = _parser().parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
     torch.set_num_threads(1)
     torch.set_flush_denormal(True)
     table = Int8Table(args)

@@ -45,8 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main() -> None:
-    args = _parser().parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
 
     torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)

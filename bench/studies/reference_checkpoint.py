@@ -55,8 +55,8 @@ def _model(args: argparse.Namespace) -> LoadedModel:
     return loaded
 
 
-def main() -> None:
-    args = _parser().parse_args()
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
     torch.set_num_threads(args.threads)
     loaded = _model(args)
     model, name, image_size = loaded.model, loaded.entry.name, loaded.config.image_size
