@@ -94,3 +94,15 @@ def test_reduced_clip_config_runs():
     torch.manual_seed(0)
     out = DTFSal(cfg).forward_train(*_inputs(cfg, batch=1))
     assert out.saliency.shape == (1, 1, 64, 64)
+
+
+def test_cpu_reference_config_trains():
+    from edgeav.models.dtfsal.configs import DTFSAL_CPU
+
+    torch.manual_seed(0)
+    net = DTFSal(DTFSAL_CPU).train()
+    frames, audio = _inputs(DTFSAL_CPU, batch=1)
+    out = net.forward_train(frames, audio)
+    kl_cc_loss(out.saliency, torch.rand_like(out.saliency))["loss"].backward()
+    assert out.saliency.shape == (1, 1, DTFSAL_CPU.height, DTFSAL_CPU.width)
+    assert all(p.grad is not None for p in net.parameters())
