@@ -109,20 +109,26 @@ class Manifest:
 
 
 def preprocess_block(io_spec: IOSpec) -> dict[str, Any]:
-    """How an app turns a camera frame and microphone PCM into the inputs (roles found by layout)."""
+    """How an app turns a camera frame and microphone PCM into the inputs (roles found by layout); an input X
+    with an output ``next_X`` of its shape is recurrent state (zeros first, then the last call's output)."""
     block: dict[str, Any] = {}
+    outputs = {o.name: o for o in io_spec.outputs}
     for spec in io_spec.inputs:
+        following = outputs.get(f"next_{spec.name}")
         if spec.layout.startswith("NCHW") and len(spec.shape) == 4:
             block["image"] = {"input": spec.name, "layout": "NCHW", "channels": "RGB", "height": spec.shape[2],
                               "width": spec.shape[3], "range": list(spec.value_range or (0.0, 1.0)),
                               "crop": "centre", "resize": "bilinear"}
-        elif spec.layout.startswith("N, samples") and io_spec.sample_rate and io_spec.samples_per_frame:
+        elif spec.layout.startswith("N, samples") and len(spec.shape) == 2 and io_spec.sample_rate:
+            samples = spec.shape[1]
             block["audio"] = {
-                "input": spec.name, "sample_rate": io_spec.sample_rate, "samples": io_spec.samples_per_frame,
+                "input": spec.name, "sample_rate": io_spec.sample_rate, "samples": samples,
                 "channels": 1, "range": list(spec.value_range or (-1.0, 1.0)), "window": io_spec.audio_window,
-                # A centred model heard half a second after the frame: a live app shows the frame that late.
-                "video_delay_samples": io_spec.samples_per_frame // 2 if io_spec.audio_window == "centred" else 0,
+                # A centred model heard half its window after the frame: a live app runs the frame that late.
+                "video_delay_samples": samples // 2 if io_spec.audio_window == "centred" else 0,
             }
+        elif following is not None and following.shape == spec.shape:
+            block.setdefault("state", []).append({"input": spec.name, "from_output": following.name, "initial": "zeros"})
         else:
             block.setdefault("other_inputs", []).append(spec.name)
     return block

@@ -15,6 +15,8 @@ from typing import Any
 
 from edgeav.errors import ExportError
 
+# 1: io + prose output_reading. 2: machine-readable preprocess (image, audio window, recurrent state) /
+# postprocess / runtime blocks; labels written once, in postprocess.
 SCHEMA_VERSION = 2
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "docs" / "manifest.schema.json"
 TARGETS = ("executorch", "litert", "coreml", "onnx")
@@ -53,6 +55,7 @@ _PREPROCESS = _object({}, {
                       "samples": {"type": "integer", "minimum": 1}, "channels": {"const": 1}, "range": _RANGE,
                       "window": {"enum": ["centred", "trailing"]},
                       "video_delay_samples": {"type": "integer", "minimum": 0}}),
+    "state": {"type": "array", "items": _object({"input": _STR, "from_output": _STR, "initial": {"const": "zeros"}})},
     "other_inputs": {"type": "array", "items": _STR},
 })
 

@@ -14,6 +14,7 @@ and ios_demo's XCTest tests read the same files.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import sys
@@ -98,23 +99,26 @@ def pcm_cases(out: Path) -> list[dict[str, Any]]:
              "windows": _save(out, "pcm_windows.f32", np.stack(windows))}]
 
 
-def _saliency_spec():
-    """A single-frame saliency student's contract (frame + its trailing second → map), as edgeav exports it."""
+def _saliency_specs():
+    """Saliency students' contracts as edgeav exports them: a streaming audio-visual one (frame + the second
+    ending at it + its recurrent state → map + next state, like DTFSal-S) and an image-only one (like SalTR-S)."""
     from edgeav.specs import IOSpec, TensorSpec
 
-    return IOSpec(
-        inputs=(TensorSpec("frames", (1, 3, 96, 160), "float32", "NCHW, RGB", (0.0, 1.0), "one frame"),
-                TensorSpec("audio", (1, 16000), "float32", "N, samples (mono PCM)", (-1.0, 1.0), "the last second")),
-        outputs=(TensorSpec("saliency", (1, 1, 96, 160), "float32", "NCHW", (0.0, 1.0), "saliency map"),),
-        output_reading="a saliency map: stretch to [0, 1] and colour it", sample_rate=16000, samples_per_frame=16000,
-        audio_window="trailing",
+    frames = TensorSpec("frames", (1, 3, 96, 160), "float32", "NCHW, RGB", (0.0, 1.0), "one frame")
+    saliency = TensorSpec("saliency", (1, 1, 96, 160), "float32", "NCHW", (0.0, 1.0), "saliency map")
+    state = TensorSpec("state", (1, 16, 3, 5), "float32", "N, C, H/32, W/32", None, "previous frames' features")
+    reading = "a saliency map: stretch to [0, 1] and colour it"
+    streaming = IOSpec(
+        inputs=(frames, TensorSpec("audio", (1, 16000), "float32", "N, samples (mono PCM)", (-1.0, 1.0), "last second"),
+                state),
+        outputs=(saliency, dataclasses.replace(state, name="next_state")), output_reading=reading,
+        sample_rate=16000, samples_per_frame=1600, audio_window="trailing",
     )
+    return streaming, IOSpec(inputs=(dataclasses.replace(frames, name="image"),), outputs=(saliency,), output_reading=reading)
 
 
 def manifests(out: Path) -> list[str]:
     """Manifests from the real build_manifest: every app format × binary / semantic segmentation × saliency."""
-    import dataclasses
-
     from edgeav.registry import get_model_entry
     from export_targets.formats import format_info
     from export_targets.manifest import build_manifest, manifest_path
@@ -125,7 +129,8 @@ def manifests(out: Path) -> list[str]:
     subjects = [("lightavseg", "small", "segmentation", dataclasses.replace(entry.io_spec(entry.config("small")),
                                                                            audio_window="trailing")),
                 ("lightavseg", "small-avss", "segmentation", entry.io_spec(entry.config("small-avss"))),
-                ("saliency-student", "golden", "saliency", _saliency_spec())]
+                ("saliency-student", "golden", "saliency", _saliency_specs()[0]),
+                ("saliency-image", "golden", "saliency", _saliency_specs()[1])]
     written = []
     with tempfile.TemporaryDirectory() as tmp:
         for model, config, task, spec in subjects:

@@ -118,3 +118,10 @@ def test_manifest_is_frozen_and_validates_when_serialised(fresh: Path) -> None:
         dataclasses.replace(manifest, task="detection").to_dict()
     assert postprocess_block("segmentation", get_model_entry("lightavseg").io_spec(
         get_model_entry("lightavseg").config("small")))["kind"] == "threshold"
+
+
+def test_recurrent_state_and_image_only_inputs_are_declared(fresh: Path) -> None:
+    streaming = _load(fresh, "saliency-student_golden_fp32.pte.json")["preprocess"]
+    assert streaming["state"] == [{"input": "state", "from_output": "next_state", "initial": "zeros"}]
+    assert streaming["audio"]["samples"] == 16000  # the window is the audio tensor's length, not the frame stride
+    assert sorted(_load(fresh, "saliency-image_golden_fp32.tflite.json")["preprocess"]) == ["image"]

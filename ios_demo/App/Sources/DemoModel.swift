@@ -64,19 +64,24 @@ final class DemoModel: ObservableObject {
         guard entries.indices.contains(selected) else { return }
         let entry = entries[selected]
         if let problem = entry.problem { status = problem; return }
-        guard let manifest = entry.manifest, let audio = manifest.audio, let url = entry.artifactURL else { return }
+        guard let manifest = entry.manifest, let url = entry.artifactURL else { return }
         mic?.stop()
+        mic = nil
         overlay = nil
-        let ring = PcmRing(capacity: audio.samples)
+        let ring = manifest.audio.map { PcmRing(capacity: $0.samples) }
         var micNote: String?
-        if AVCaptureDevice.authorizationStatus(for: .audio) == .authorized {
-            let feed = MicFeed(ring: ring, sampleRate: audio.sampleRate)
-            micNote = feed.start()
-            mic = feed
+        if let audio = manifest.audio, let ring {
+            if AVCaptureDevice.authorizationStatus(for: .audio) == .authorized {
+                let feed = MicFeed(ring: ring, sampleRate: audio.sampleRate)
+                micNote = feed.start()
+                mic = feed
+            } else {
+                micNote = "microphone denied: the model hears silence"
+            }
         } else {
-            micNote = "microphone denied: the model hears silence"
+            micNote = "image only"
         }
-        modelLine = [manifest.title, "audio \(audio.window.rawValue)", micNote, RuntimeKind.versionWarning(manifest)].compactMap { $0 }.joined(separator: " · ")
+        modelLine = [manifest.title, manifest.audio.map { "audio \($0.window.rawValue)" }, micNote, RuntimeKind.versionWarning(manifest)].compactMap { $0 }.joined(separator: " · ")
         status = "\(modelLine) · loading…"
         slot.current = nil
         work.async { [slot] in
@@ -121,22 +126,26 @@ final class Pipeline: @unchecked Sendable {
 
     private let manifest: Manifest
     private let runner: ModelRunner
-    private let ring: PcmRing
+    private let ring: PcmRing? // nil: an image-only model
     private let queue: DispatchQueue
     private let deliver: (Result) -> Void
     private let timer = StageTimer()
     private let delay: DelayLine<([Float], Geometry)>
     private var converter: FrameConverter?
+    private var state: [String: [Float]] = [:] // recurrent inputs: zeros first, then the named output
     private var busy = false
     private let lock = NSLock()
 
-    init(manifest: Manifest, runner: ModelRunner, ring: PcmRing, queue: DispatchQueue, deliver: @escaping (Result) -> Void) {
+    init(manifest: Manifest, runner: ModelRunner, ring: PcmRing?, queue: DispatchQueue, deliver: @escaping (Result) -> Void) {
         self.manifest = manifest
         self.runner = runner
         self.ring = ring
         self.queue = queue
         self.deliver = deliver
         delay = DelayLine(delaySamples: manifest.audio?.videoDelaySamples ?? 0)
+        for s in manifest.state {
+            state[s.input] = [Float](repeating: 0, count: manifest.inputs.first { $0.name == s.input }?.elements ?? 0)
+        }
     }
 
     /// Called on the camera queue; drops the frame when the previous one is still running.
@@ -169,17 +178,22 @@ final class Pipeline: @unchecked Sendable {
     }
 
     private func process(_ frame: ([Float], Geometry), start: CFTimeInterval) {
-        delay.add(frame, heardAt: ring.heard)
-        guard let ready = delay.poll(heardNow: ring.heard) else { return }
+        let heard = ring?.heard ?? 0
+        delay.add(frame, heardAt: heard)
+        guard let ready = delay.poll(heardNow: heard) else { return }
         let (tensor, geometry) = ready
-        let audio = ring.window()
-        let inputs = manifest.inputs.map { $0.name == manifest.image.input ? tensor : audio }
+        let audio = ring?.window() ?? []
+        let inputs = manifest.inputs.map { $0.name == manifest.image.input ? tensor : (state[$0.name] ?? audio) }
         let pre = CACurrentMediaTime()
         do {
-            let output = try runner.run(inputs)
+            let outputs = try runner.run(inputs)
             let inferred = CACurrentMediaTime()
-            guard let shape = manifest.output(manifest.postprocess.output)?.shape,
-                  let image = Pipeline.image(Overlay.render(manifest.postprocess, output: output, shape: shape), width: shape[3], height: shape[2]) else { return }
+            for s in manifest.state {
+                if let k = manifest.outputs.firstIndex(where: { $0.name == s.fromOutput }) { state[s.input] = outputs[k] }
+            }
+            guard let k = manifest.outputs.firstIndex(where: { $0.name == manifest.postprocess.output }),
+                  let image = Pipeline.image(Overlay.render(manifest.postprocess, output: outputs[k], shape: manifest.outputs[k].shape),
+                                             width: manifest.outputs[k].shape[3], height: manifest.outputs[k].shape[2]) else { return }
             let end = CACurrentMediaTime()
             timer.record(pre: pre - start, infer: inferred - pre, post: end - inferred, end: end)
             deliver(.frame(image, geometry, timer.summary()))

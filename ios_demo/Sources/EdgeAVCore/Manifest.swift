@@ -32,6 +32,16 @@ public struct AudioInput: Codable, Equatable, Sendable {
     public let videoDelaySamples: Int
 }
 
+/// Recurrent state: zeros for the first frame, then the last call's `fromOutput` (e.g. DTFSal-S's features).
+public struct StateInput: Codable, Equatable, Sendable {
+    public let input: String
+    public let fromOutput: String
+    public init(input: String, fromOutput: String) {
+        self.input = input
+        self.fromOutput = fromOutput
+    }
+}
+
 /// How the app reads the model's output (the manifest's `postprocess`).
 public enum Postprocess: Equatable, Sendable {
     case threshold(output: String, channel: Int, value: Float)
@@ -65,6 +75,7 @@ public struct Manifest: Equatable, Sendable {
     public let artifactOutputs: [String?]
     public let image: ImageInput
     public let audio: AudioInput?
+    public let state: [StateInput]
     public let otherInputs: [String]
     public let postprocess: Postprocess
     public let runtimeVersion: String?
@@ -95,7 +106,7 @@ public struct Manifest: Equatable, Sendable {
 
     private struct Raw: Decodable {
         struct IO: Decodable { let inputs: [TensorSpec]; let outputs: [TensorSpec] }
-        struct Pre: Decodable { let image: ImageInput?; let audio: AudioInput?; let otherInputs: [String]? }
+        struct Pre: Decodable { let image: ImageInput?; let audio: AudioInput?; let state: [StateInput]?; let otherInputs: [String]? }
         struct Post: Decodable {
             let kind: String; let output: String; let channel: Int?; let value: Float?
             let background: Int?; let labels: [String]?; let normalize: String?
@@ -113,11 +124,14 @@ public struct Manifest: Equatable, Sendable {
             guard image.layout == "NCHW", image.channels == "RGB" else {
                 throw ManifestError("\(source): 'preprocess.image' is \(image.layout) \(image.channels); the app feeds NCHW RGB: re-export")
             }
+            for s in preprocess.state ?? [] where !io.outputs.contains(where: { $0.name == s.fromOutput }) {
+                throw ManifestError("\(source): 'preprocess.state' reads output '\(s.fromOutput)', none of \(io.outputs.map(\.name)): re-export it")
+            }
             return Manifest(source: source, model: model, configName: configName, task: task, target: target,
                             artifact: artifact, sha256: sha256, sizeBytes: sizeBytes, precision: precision,
                             inputs: io.inputs, outputs: io.outputs, artifactInputs: artifactIo.inputs,
                             artifactOutputs: artifactIo.outputs, image: image, audio: preprocess.audio,
-                            otherInputs: preprocess.otherInputs ?? [], postprocess: try rule(source),
+                            state: preprocess.state ?? [], otherInputs: preprocess.otherInputs ?? [], postprocess: try rule(source),
                             runtimeVersion: runtime.version)
         }
 

@@ -38,8 +38,8 @@ public enum ModelCatalog {
             var problem: String?
             if !FileManager.default.fileExists(atPath: artifact.path) {
                 problem = "\(m.artifact) is missing beside \(url.lastPathComponent); copy both with `edgeav export --app ios_demo`"
-            } else if m.otherInputs.count > 0 || m.audio == nil {
-                problem = "\(m.artifact) does not take exactly a frame and audio; pick a frame + audio model"
+            } else if !m.otherInputs.isEmpty {
+                problem = "\(m.artifact) also takes \(m.otherInputs), which this app does not feed; pick a frame (+ audio, + state) model"
             } else if verifySha256, let sha = treeSha256(artifact), sha != m.sha256 {
                 problem = "\(m.artifact) does not match its manifest's sha256: the copy is corrupt or stale; copy it again"
             }

@@ -17,7 +17,7 @@ final class ManifestTests: XCTestCase {
 
     func testEveryGoldenManifestParses() throws {
         let names = Golden.cases["manifests"] as! [String]
-        XCTAssertEqual(names.count, 9)
+        XCTAssertEqual(names.count, 12)
         for name in names {
             let m = try Manifest.parse(Data(contentsOf: Golden.dir.appendingPathComponent(name)), source: name)
             XCTAssertEqual(m.artifact + ".json", (name as NSString).lastPathComponent)
@@ -43,6 +43,15 @@ final class ManifestTests: XCTestCase {
         XCTAssertEqual(background, 0)
         XCTAssertEqual(labels.count, 71)
         XCTAssertEqual(try Golden.manifest("saliency-student_golden_fp32.pte.json").postprocess, .saliency(output: "saliency", channel: 0, minMax: true))
+    }
+
+    func testStreamingAndImageOnlyStudents() throws {
+        let streaming = try Golden.manifest("saliency-student_golden_fp32.pte.json")
+        XCTAssertEqual(streaming.state, [StateInput(input: "state", fromOutput: "next_state")])
+        XCTAssertEqual(streaming.audio?.window, .trailing)
+        let image = try Golden.manifest("saliency-image_golden_fp16.mlpackage.json")
+        XCTAssertNil(image.audio)
+        XCTAssertEqual(image.image.input, "image")
     }
 
     func testLiteRTIsSentToTheAndroidApp() throws {

@@ -7,7 +7,7 @@ final class CoreMLRunner: ModelRunner {
     private let model: MLModel
     private let manifest: Manifest
     private let inputNames: [String]
-    private let outputName: String
+    private let outputNames: [String]
 
     init(_ manifest: Manifest, url: URL) throws {
         self.manifest = manifest
@@ -15,8 +15,7 @@ final class CoreMLRunner: ModelRunner {
         config.computeUnits = .all // Core ML picks ANE / GPU / CPU; threads are not a Core ML setting
         model = try MLModel(contentsOf: try CoreMLRunner.compiled(url, sha256: manifest.sha256), configuration: config)
         inputNames = manifest.inputs.enumerated().map { i, spec in manifest.artifactInputs[safe: i].flatMap { $0 } ?? spec.name }
-        let k = manifest.outputs.firstIndex { $0.name == manifest.postprocess.output } ?? 0
-        outputName = manifest.artifactOutputs[safe: k].flatMap { $0 } ?? manifest.postprocess.output
+        outputNames = manifest.outputs.enumerated().map { i, spec in manifest.artifactOutputs[safe: i].flatMap { $0 } ?? spec.name }
     }
 
     /// `MLModel.compileModel(at:)` once per artifact version (keyed by its sha256).
@@ -29,7 +28,7 @@ final class CoreMLRunner: ModelRunner {
         return cache
     }
 
-    func run(_ inputs: [[Float]]) throws -> [Float] {
+    func run(_ inputs: [[Float]]) throws -> [[Float]] {
         var features: [String: MLFeatureValue] = [:]
         for (i, data) in inputs.enumerated() {
             let array = try MLMultiArray(shape: manifest.inputs[i].shape.map { NSNumber(value: $0) }, dataType: .float32)
@@ -39,9 +38,15 @@ final class CoreMLRunner: ModelRunner {
             features[inputNames[i]] = MLFeatureValue(multiArray: array)
         }
         let result = try model.prediction(from: try MLDictionaryFeatureProvider(dictionary: features))
-        guard let out = result.featureValue(for: outputName)?.multiArrayValue else {
-            throw RunnerError(description: "\(manifest.artifact) has no output '\(outputName)': re-export it")
+        return try outputNames.map { name in
+            guard let out = result.featureValue(for: name)?.multiArrayValue else {
+                throw RunnerError(description: "\(manifest.artifact) has no output '\(name)': re-export it")
+            }
+            return CoreMLRunner.floats(out)
         }
+    }
+
+    private static func floats(_ out: MLMultiArray) -> [Float] {
         // fp16 models return Float16 arrays (read directly on arm64; elsewhere through NSNumber).
         let n = out.count
         switch out.dataType {

@@ -1,9 +1,9 @@
 import EdgeAVCore
 import Foundation
 
-/// One loaded artifact: inputs in the manifest's `io.inputs` order in, the postprocess output out.
+/// One loaded artifact: inputs in the manifest's `io.inputs` order in, every output (`io.outputs` order) out.
 protocol ModelRunner: AnyObject {
-    func run(_ inputs: [[Float]]) throws -> [Float]
+    func run(_ inputs: [[Float]]) throws -> [[Float]]
 }
 
 struct RunnerError: Error, CustomStringConvertible {

@@ -20,22 +20,27 @@ class FrameResult(
 )
 
 /**
- * One camera frame (+ the audio window the ring holds) → the model → an ARGB overlay. Runs on the analysis
+ * One camera frame (+ the audio window the ring holds, + the model's recurrent state) → the model → an ARGB
+ * overlay. Runs on the analysis
  * executor, which ImageAnalysis feeds with keep-only-latest: a slow model skips frames instead of queueing them.
  * Stages timed: pre (frame conversion + audio window), infer, post (overlay + bitmap).
  */
 class FrameAnalyzer(
     private val manifest: Manifest,
     private val runner: ModelRunner,
-    private val ring: PcmRing,
+    private val ring: PcmRing?, // null: an image-only model
     private val timer: StageTimer,
     private val onResult: (FrameResult) -> Unit,
     private val onError: (String) -> Unit,
 ) : ImageAnalysis.Analyzer {
-    private val audioSpec = manifest.audio!!
-    private val audio = FloatArray(audioSpec.samples)
-    private val delay = DelayLine<Pair<FloatArray, Geometry>>(audioSpec.videoDelaySamples)
+    private val audio = FloatArray(manifest.audio?.samples ?: 0)
+    private val delay = DelayLine<Pair<FloatArray, Geometry>>(manifest.audio?.videoDelaySamples ?: 0)
     private val outShape = manifest.output(manifest.postprocess.output).shape
+    private val overlayIndex = manifest.outputs.indexOfFirst { it.name == manifest.postprocess.output }
+
+    // Recurrent inputs: zeros for the first frame, then the output named by the manifest.
+    private val state = manifest.state.associate { s -> s.input to FloatArray(manifest.inputs.first { it.name == s.input }.elements) }
+    private val stateSources = manifest.state.map { s -> s.input to manifest.outputs.indexOfFirst { it.name == s.fromOutput } }
     private var converter: FrameConverter? = null
 
     @Volatile var stopped = false
@@ -45,15 +50,17 @@ class FrameAnalyzer(
         try {
             val start = System.nanoTime()
             val frame = image.use { convert(it) }
-            delay.add(frame, ring.heard)
+            val heard = ring?.heard ?: 0L
+            delay.add(frame, heard)
             // A centred model heard half its window after the frame: run the frame once that audio is in.
-            val (tensor, geometry) = delay.poll(ring.heard) ?: return
-            ring.window(audio)
-            val inputs = manifest.inputs.map { if (it.name == manifest.image.input) tensor else audio }
+            val (tensor, geometry) = delay.poll(heard) ?: return
+            ring?.window(audio)
+            val inputs = manifest.inputs.map { if (it.name == manifest.image.input) tensor else state[it.name] ?: audio }
             val pre = System.nanoTime()
-            val output = runner.run(inputs)
+            val outputs = runner.run(inputs)
             val inferred = System.nanoTime()
-            val argb = Overlay.render(manifest.postprocess, output, outShape)
+            for ((input, source) in stateSources) outputs[source].copyInto(state.getValue(input))
+            val argb = Overlay.render(manifest.postprocess, outputs[overlayIndex], outShape)
             val bitmap = Bitmap.createBitmap(argb, outShape[3], outShape[2], Bitmap.Config.ARGB_8888)
             val end = System.nanoTime()
             timer.record(pre - start, inferred - pre, end - inferred, end)

@@ -165,20 +165,18 @@ class MainActivity : AppCompatActivity() {
         analyzer?.stopped = true
         overlay.clear()
         mic?.stop()
-        val ring = PcmRing(manifest.audio!!.samples)
+        val audio = manifest.audio
+        val ring = audio?.let { PcmRing(it.samples) }
         val micNote =
-            if (granted(RECORD_AUDIO)) {
-                MicFeed(ring, manifest.audio!!.sampleRate).let { feed ->
-                    mic = feed
-                    feed.start()
-                }
-            } else {
-                getString(R.string.mic_denied)
+            when {
+                audio == null || ring == null -> "image only"
+                granted(RECORD_AUDIO) -> MicFeed(ring, audio.sampleRate).also { mic = it }.start()
+                else -> getString(R.string.mic_denied)
             }
         modelLine =
             listOfNotNull(
                 manifest.title,
-                "audio ${manifest.audio!!.window.json}",
+                audio?.let { "audio ${it.window.json}" },
                 micNote,
                 RuntimeKind.versionWarning(manifest),
             ).joinToString(" · ")

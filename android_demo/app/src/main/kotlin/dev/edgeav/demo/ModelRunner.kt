@@ -9,10 +9,10 @@ import org.pytorch.executorch.EValue
 import org.pytorch.executorch.Module
 import org.pytorch.executorch.Tensor
 
-/** One loaded artifact: frame + audio tensors in, the output named by the manifest's postprocess out. */
+/** One loaded artifact: the input tensors in, every output out. */
 interface ModelRunner : AutoCloseable {
-    /** [inputs] in the manifest's `io.inputs` order (the artifact's order, checked by the exporter). */
-    fun run(inputs: List<FloatArray>): FloatArray
+    /** [inputs] and the result in the manifest's `io.inputs` / `io.outputs` order (the artifact's, checked by the exporter). */
+    fun run(inputs: List<FloatArray>): List<FloatArray>
 
     companion object {
         /** The runtime the manifest's target names; [threads] 0 = the runtime's default. */
@@ -36,15 +36,14 @@ class ExecuTorchRunner(
 ) : ModelRunner {
     private val module = Module.load(path, Module.LOAD_MODE_MMAP, threads)
     private val shapes = manifest.inputs.map { spec -> spec.shape.map { it.toLong() }.toLongArray() }
-    private val outputIndex = manifest.outputs.indexOfFirst { it.name == manifest.postprocess.output }
 
-    override fun run(inputs: List<FloatArray>): FloatArray {
+    override fun run(inputs: List<FloatArray>): List<FloatArray> {
         val values = inputs.mapIndexed { i, data -> EValue.from(Tensor.fromBlob(data, shapes[i])) }
         val outputs = module.forward(*values.toTypedArray())
         check(outputs.size == manifest.outputs.size) {
             "${manifest.artifact} returned ${outputs.size} outputs, its manifest lists ${manifest.outputs.size}: re-export it"
         }
-        return outputs[outputIndex].toTensor().dataAsFloatArray
+        return outputs.map { it.toTensor().dataAsFloatArray }
     }
 
     override fun close() = module.destroy()
@@ -65,7 +64,6 @@ class LiteRtRunner(
         )
     private val inputBuffers: List<TensorBuffer> = model.createInputBuffers()
     private val outputBuffers: List<TensorBuffer> = model.createOutputBuffers()
-    private val outputIndex = manifest.outputs.indexOfFirst { it.name == manifest.postprocess.output }
 
     init {
         check(inputBuffers.size == manifest.inputs.size) {
@@ -73,10 +71,10 @@ class LiteRtRunner(
         }
     }
 
-    override fun run(inputs: List<FloatArray>): FloatArray {
+    override fun run(inputs: List<FloatArray>): List<FloatArray> {
         inputs.forEachIndexed { i, data -> inputBuffers[i].writeFloat(data) }
         model.run(inputBuffers, outputBuffers)
-        return outputBuffers[outputIndex].readFloat()
+        return outputBuffers.map { it.readFloat() }
     }
 
     override fun close() {

@@ -39,6 +39,12 @@ data class AudioInput(
     val videoDelaySamples: Int,
 )
 
+/** Recurrent state: zeros for the first frame, then the last call's [fromOutput] (e.g. DTFSal-S's features). */
+data class StateInput(
+    val input: String,
+    val fromOutput: String,
+)
+
 /** How the app reads the model's output (the manifest's `postprocess`). */
 sealed class Postprocess {
     abstract val output: String
@@ -79,6 +85,7 @@ data class Manifest(
     val artifactOutputs: List<String?>,
     val image: ImageInput,
     val audio: AudioInput?,
+    val state: List<StateInput>,
     val otherInputs: List<String>,
     val postprocess: Postprocess,
     val runtimeVersion: String?,
@@ -134,10 +141,20 @@ data class Manifest(
                 artifactOutputs = m.obj("artifact_io").names("outputs"),
                 image = image(pre),
                 audio = if (pre.has("audio")) audio(pre.obj("audio")) else null,
+                state = if (pre.has("state")) pre.list("state").map { state(it, outputs) } else emptyList(),
                 otherInputs = if (pre.has("other_inputs")) pre.list("other_inputs").map { it.asString() } else emptyList(),
                 postprocess = postprocess(m.obj("postprocess"), outputs),
                 runtimeVersion = m.obj("runtime").strOrNull("version"),
             )
+        }
+
+        private fun state(
+            s: Fields,
+            outputs: List<TensorSpec>,
+        ): StateInput {
+            val from = s.str("from_output")
+            if (outputs.none { it.name == from }) s.fail("reads output '$from', which is none of ${outputs.map { it.name }}: re-export it")
+            return StateInput(s.str("input"), from)
         }
 
         private fun tensor(t: Fields) = TensorSpec(t.str("name"), t.list("shape").map { it.asInt() }, t.str("dtype"))

@@ -57,7 +57,7 @@ class ModelCatalog(
 
     companion object {
         const val INDEX = "index.json"
-        private const val FRAME_AUDIO = "pick a frame + audio model"
+        private const val FRAME_AUDIO = "pick a model whose inputs are a frame (+ audio, + recurrent state)"
         private const val RERUN = "re-run `edgeav export --app`"
 
         fun load(
@@ -95,11 +95,7 @@ class ModelCatalog(
         }
 
         private fun inputProblem(m: Manifest): String? =
-            when {
-                m.otherInputs.isNotEmpty() -> "${m.artifact} also takes ${m.otherInputs}, which this app does not feed; $FRAME_AUDIO"
-                m.audio == null -> "${m.artifact} has no audio input; $FRAME_AUDIO"
-                else -> null
-            }
+            if (m.otherInputs.isEmpty()) null else "${m.artifact} also takes ${m.otherInputs}, which this app does not feed; $FRAME_AUDIO"
 
         private fun artifactProblem(
             store: ModelStore,

@@ -32,6 +32,12 @@ class CatalogTest {
     }
 
     @Test
+    fun streamingAndImageOnlyStudentsAreUsable() {
+        val dir = folder("saliency-student_golden_fp32.pte.json", "saliency-image_golden_fp32.tflite.json")
+        assertEquals(2, ModelCatalog.load(DirectoryStore(dir), verifySha256 = true).usable.size)
+    }
+
+    @Test
     fun aCorruptCopyIsCaughtBySha256() {
         val dir = folder("lightavseg_small_fp32.pte.json")
         File(dir, "lightavseg_small_fp32.pte").writeText("edgeav golden placeholder for lightavseg_small_fp32.ptX\n")

@@ -22,7 +22,7 @@ class ManifestTest {
     @Test
     fun everyGoldenManifestParses() {
         val files = Golden.manifestFiles()
-        assertEquals(9, files.size)
+        assertEquals(12, files.size)
         for (f in files) {
             val m = Manifest.parse(f.readText(), f.name)
             assertEquals(f.name, m.artifact + ".json")
@@ -57,6 +57,29 @@ class ManifestTest {
         val m = Golden.manifest("saliency-student_golden_fp32.pte.json")
         assertEquals(Postprocess.Saliency("saliency", 0, true), m.postprocess)
         assertEquals(ImageInput("frames", 96, 160), m.image)
+    }
+
+    @Test
+    fun aStreamingStudentDeclaresItsRecurrentState() {
+        val m = Golden.manifest("saliency-student_golden_fp32.tflite.json")
+        assertEquals(listOf(StateInput("state", "next_state")), m.state)
+        assertEquals(listOf("frames", "audio", "state"), m.inputs.map { it.name })
+        assertEquals(AudioWindow.TRAILING, m.audio!!.window)
+        assertTrue(Golden.manifest(segmentation).state.isEmpty())
+    }
+
+    @Test
+    fun anImageOnlyModelHasNoAudioInput() {
+        val m = Golden.manifest("saliency-image_golden_fp32.pte.json")
+        assertNull(m.audio)
+        assertEquals(ImageInput("image", 96, 160), m.image)
+    }
+
+    @Test
+    fun stateFromAnUnknownOutputIsRefused() {
+        val text = Golden.dir.resolve("manifests/saliency-student_golden_fp32.pte.json").readText()
+        val message = failure(text.replace("\"from_output\": \"next_state\"", "\"from_output\": \"later\""))
+        assertTrue(message, message.contains("'preprocess.state[0]' reads output 'later'"))
     }
 
     @Test
