@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     example = entry.samples(loaded.config, 1, args.seed)[0]
     request, test = _request(args, loaded)
 
-    console.print(f"capturing {entry.name} [{config_name}] for {args.method.upper()} …")
+    console.print(escape(f"capturing {entry.name} [{config_name}] for {args.method.upper()} …"))
     if args.method == "qat":
         console.print(f"QAT: {args.steps} steps, {'label-free distillation' if args.label_free else 'distillation + task loss'}")
 
