@@ -16,6 +16,11 @@ Output: ``S`` is a sigmoid map in (0, 1) for the clip's last frame (TMFI-Net's t
 The KL − CC loss normalises it to a distribution itself (``edgeav.models.saliency_losses``); apps that need a
 density divide by its sum. Choices where the paper is silent are documented in ``enhance.py`` (tokens, shift),
 ``fusion.py`` (AMFB scales, audio injection) and ``audio.py`` (temporal enhancement).
+
+Export (the teacher's is optional; dtfsal-s is the deployable model), probed on the ``small`` config:
+ONNX (dynamo, opset 18) converts; ExecuTorch writes a .pte; LiteRT and Core ML cannot take MViT's decomposed
+relative-position bias (``mvit.MultiScaleAttention._rel_pos_bias``): LiteRT fails to legalize its rank-8
+broadcast ``tfl.add``, Core ML refuses its rank-6 reshape (Core ML tensors are rank ≤ 5).
 """
 from __future__ import annotations
 
