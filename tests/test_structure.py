@@ -179,3 +179,12 @@ def test_function_length_is_measured_from_def_to_last_line(lines: int, tmp_path:
     path.write_text(f"def f():\n{body}\n")
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     assert len(list(long_functions(path))) == (lines > MAX_FUNCTION_LINES)
+
+
+def test_architecture_md_lists_at_most_8_files_to_follow_an_android_export() -> None:
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    section = text.split("## Following `edgeav export --model lightavseg --target android`", 1)[1].split("\n## ", 1)[0]
+    files = [line.split("`")[1] for line in section.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    assert 1 <= len(files) <= 8, files
+    missing = [f for f in files if not (ROOT / f).is_file()]
+    assert not missing, f"docs/architecture.md names files that moved: {missing}"
