@@ -28,7 +28,8 @@ class DTFSalSConfig:
     """Every number that shapes DTFSal-S.
 
     ``history`` frames of context: the stride-32 features of the previous ``history − 1`` frames are the
-    graph's ``state`` input (and the shifted stack its ``next_state`` output), so one call costs one frame.
+    graph's ``context`` input (and the shifted stack its ``next_context`` output; not "state", a name Core
+    ML's converter renames), so one call costs one frame.
     """
 
     frame_size: tuple[int, int] = (224, 384)  # (H, W), the teacher's frame size

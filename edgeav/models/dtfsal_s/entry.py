@@ -14,7 +14,7 @@ from edgeav.specs import IOSpec, TensorSpec
 
 READING = (
     "saliency [1,1,H,W] is the gaze density of this frame in [0, 1] (sigmoid): stretch it min-max per frame for "
-    "display, or divide by its sum for a probability map. Feed next_state back as state on the next frame "
+    "display, or divide by its sum for a probability map. Feed next_context back as context on the next frame "
     "(zeros on the first frame of a stream); feed frames at the config's fps with the last audio_samples of audio."
 )
 
@@ -29,17 +29,18 @@ def dtfsal_s_io_spec(cfg: DTFSalSConfig) -> IOSpec:
                        "the newest video frame resized to the model size; ImageNet normalisation happens in-graph"),
             TensorSpec("audio", (1, cfg.audio_samples), "float32", "N, samples (mono PCM)", (-1.0, 1.0),
                        f"the last {seconds:g} s of audio at {cfg.sample_rate} Hz, ending at this frame; log-mel in-graph"),
-            TensorSpec("state", state, "float32", "N, (K-1)·C, H/32, W/32", None,
+            TensorSpec("context", state, "float32", "N, (K-1)·C, H/32, W/32", None,
                        f"stride-32 features of the previous {cfg.history - 1} frames (oldest first): the last call's "
-                       "next_state, zeros for the first frame"),
+                       "next_context, zeros for the first frame"),
         ),
         outputs=(
             TensorSpec("saliency", (1, 1, h, w), "float32", "NCHW", (0.0, 1.0), "saliency map of this frame"),
-            TensorSpec("next_state", state, "float32", "N, (K-1)·C, H/32, W/32", None, "the state for the next frame"),
+            TensorSpec("next_context", state, "float32", "N, (K-1)·C, H/32, W/32", None, "the context for the next frame"),
         ),
         output_reading=READING,
         sample_rate=cfg.sample_rate,
         samples_per_frame=int(round(cfg.sample_rate / cfg.fps)),
+        audio_window="trailing",  # the window ends at the frame (SaliencyWindows): what a live app has
     )
 
 
@@ -58,7 +59,7 @@ def dtfsal_s_samples(cfg: DTFSalSConfig, n: int, seed: int) -> list[tuple[torch.
     out = []
     for i in range(n):
         item = stream[i * len(windows) // n]
-        out.append((item["frames"][None], item["audio"][None], item["state"][None]))
+        out.append((item["frames"][None], item["audio"][None], item["context"][None]))
     return out
 
 

@@ -1,14 +1,14 @@
 """DTFSal-S: a streaming audio-visual saliency student distilled from DTFSal, export-clean by construction.
 
-One call = one frame. The graph is ``(frames [1,3,H,W], audio [1,S], state [1,(K−1)·C,H/32,W/32]) →
-(saliency [1,1,H,W], next_state)``: no Conv3d, no deformable conv, no 5-D tensor, no shape computed at
+One call = one frame. The graph is ``(frames [1,3,H,W], audio [1,S], context [1,(K−1)·C,H/32,W/32]) →
+(saliency [1,1,H,W], next_context)``: no Conv3d, no deformable conv, no 5-D tensor, no shape computed at
 run time (every size comes from the config).
 
 * **Encoder**: a 2-D MobileNetV2 per frame with taps at strides 4/8/16/32 (:mod:`.encoder`).
 * **Temporal context** without Conv3d: the stride-32 features, reduced to C channels by a 1×1 conv, of the
-  previous K − 1 frames are the explicit ``state`` (oldest first); this frame's are appended, a 1×1 conv
-  fuses the K-frame stack, and ``next_state`` is the stack without its oldest frame (a static slice). An
-  app starts from zeros and feeds ``next_state`` back. DTFSal's clip-length ablation rewards long context;
+  previous K − 1 frames are the explicit ``context`` input (oldest first); this frame's are appended, a 1×1 conv
+  fuses the K-frame stack, and ``next_context`` is the stack without its oldest frame (a static slice). An
+  app starts from zeros and feeds ``next_context`` back. DTFSal's clip-length ablation rewards long context;
   K frames at stride 32 cost almost nothing.
 * **Audio**: in-graph VGGish log-mel of the last S samples → 4-block CNN → vector → FiLM and per-pixel
   audio-visual correspondence gates on the
@@ -39,13 +39,13 @@ from edgeav.models.layers.io import ImageNetNormalize
 @dataclass
 class SaliencyOutput:
     """``logits`` [B,1,H,W] (the map before its sigmoid), ``side_logits`` 4 × [B,1,H,W] (strides 4..32),
-    ``features`` the decoder inputs at strides 4..32 (for feature hints), ``next_state`` the context stack
+    ``features`` the decoder inputs at strides 4..32 (for feature hints), ``next_context`` the context stack
     without its oldest frame."""
 
     logits: torch.Tensor
     side_logits: list[torch.Tensor]
     features: list[torch.Tensor]
-    next_state: torch.Tensor
+    next_context: torch.Tensor
 
 
 class DTFSalS(nn.Module):
@@ -68,12 +68,12 @@ class DTFSalS(nn.Module):
         vec = self.audio(audio)
         feats = [self.gates[str(l)](f, vec) if str(l) in self.gates else f for l, f in enumerate(feats)]
         logits, sides = self.decoder(feats)
-        return SaliencyOutput(logits=logits, side_logits=sides, features=feats, next_state=stack[:, self._context :])
+        return SaliencyOutput(logits=logits, side_logits=sides, features=feats, next_context=stack[:, self._context :])
 
     def forward(self, frames: torch.Tensor, audio: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The deployable step: (saliency map in [0, 1], next state)."""
         out = self.forward_train(frames, audio, state)
-        return torch.sigmoid(out.logits), out.next_state
+        return torch.sigmoid(out.logits), out.next_context
 
     def forward_train(self, frames: torch.Tensor, audio: torch.Tensor, state: torch.Tensor | None = None) -> SaliencyOutput:
         """One streaming step (``frames`` [B, 3, H, W] with ``state``), or a training window: ``frames``

@@ -1,7 +1,7 @@
 """DTFSal-S's samples: saliency windows of ``history`` frames, keyed for both of its forwards.
 
 ``history`` [K, 3, H, W] feeds ``forward_train`` (the objective reads it); ``frames`` [3, H, W] (the
-newest frame), ``audio`` and ``state`` are the deployable graph's inputs by their IOSpec names, so
+newest frame), ``audio`` and ``context`` (the state) are the deployable graph's inputs by their IOSpec names, so
 calibration, the int8 gate and parity run the graph on them. The state of the previous K − 1 frames
 depends on the weights: with ``model`` it is that model's (the fp32 model's state for its int8 copy:
 teacher-forced, one step of streaming error is what the gate then measures); without one it is zeros,
@@ -21,7 +21,7 @@ from edgeav.models.dtfsal_s.configs import DTFSalSConfig
 
 
 class StreamingSamples(Dataset):
-    """``windows[i]`` with ``history``/``frames``/``state`` keys (see the module docstring)."""
+    """``windows[i]`` with ``history``/``frames``/``context`` keys (see the module docstring)."""
 
     def __init__(self, windows: Dataset, cfg: DTFSalSConfig, model: nn.Module | None = None) -> None:
         self.windows, self.cfg, self.model = windows, cfg, model
@@ -33,7 +33,7 @@ class StreamingSamples(Dataset):
         item = dict(self.windows[index])
         history = item.pop("frames")
         item["history"], item["frames"] = history, history[-1]
-        item["state"] = self._state(history[:-1])
+        item["context"] = self._state(history[:-1])
         return item
 
     @torch.no_grad()

@@ -41,7 +41,7 @@ def test_streaming_from_a_zero_state_equals_the_training_window(small):
             out, state = small(frames[:, k], audio, state)
         window = small.forward_train(frames, audio)
         assert torch.allclose(out, torch.sigmoid(window.logits), atol=1e-5)
-        assert torch.allclose(state, window.next_state, atol=1e-5)
+        assert torch.allclose(state, window.next_context, atol=1e-5)
         assert torch.allclose(small.state_from_frames(frames[:, 1:]), state, atol=1e-5)
 
 
@@ -111,7 +111,7 @@ def test_samples_feed_both_forwards_and_the_objective(small):
     batch = default_collate([data[i] for i in range(3)])
     assert batch["history"].shape == (3, SMALL.history, 3, 64, 96) and batch["frames"].shape == (3, 3, 64, 96)
     with torch.no_grad():  # the deployable graph on (frames, audio, state) gives the training window's map
-        deployed = torch.cat([small(batch["frames"][i : i + 1], batch["audio"][i : i + 1], batch["state"][i : i + 1])[0]
+        deployed = torch.cat([small(batch["frames"][i : i + 1], batch["audio"][i : i + 1], batch["context"][i : i + 1])[0]
                               for i in range(3)])
         trained = entry.objective.logits(small, batch)
     assert torch.allclose(deployed, trained, atol=1e-5)
