@@ -174,6 +174,8 @@ class SalTR(nn.Module):
         self.query_embed = nn.Parameter(torch.randn(1, cfg.num_queries, d))
         # DETR's decoder input is zeros (the queries enter as positions): a buffer, not zeros_like in the graph.
         self.register_buffer("empty_queries", torch.zeros(1, cfg.num_queries, d), persistent=False)
+        self.register_buffer("xy_to_row", torch.eye(3, 2), persistent=False)  # (x, y) → (x, y, 0)
+        self.register_buffer("p_to_row", torch.eye(3)[:, 2:], persistent=False)  # p → (0, 0, p)
         self.decoder = nn.ModuleList(DecoderLayer(cfg) for _ in range(cfg.decoder_layers))
         self.decoder_norm = nn.LayerNorm(d)
         self.class_embed = nn.Linear(d, 2)
@@ -236,7 +238,10 @@ class SalTR(nn.Module):
         Only the last decoder layer's heads run (no stacked aux outputs, so no index ops in the graph)."""
         last = self.decode(image)[-1]
         points, prob = self.point_embed(last), fixation_probability(self.class_embed(last))
-        return self.render(points, prob), torch.cat([points, prob], dim=-1)
+        # (x, y, p) as two exact linear maps summed: a last-axis cat of the graph's output stays on
+        # ExecuTorch's portable kernels, FULLY_CONNECTED + ADD are delegated.
+        fixations = F.linear(points, self.xy_to_row) + F.linear(prob, self.p_to_row)
+        return self.render(points, prob), fixations
 
 
 def fixation_probability(logits: torch.Tensor) -> torch.Tensor:
