@@ -13,7 +13,9 @@ def level_shapes_of(maps: list[torch.Tensor] | tuple[torch.Tensor, ...]) -> Leve
 
 def maps_to_tokens(maps: list[torch.Tensor]) -> torch.Tensor:
     """[B, C, h, w] per level → [B, Σhw, C], levels in order, rows major."""
-    return torch.cat([m.flatten(2).transpose(1, 2) for m in maps], dim=1)
+    tokens = [m.flatten(2).transpose(1, 2) for m in maps]
+    # one level: no cat (XNNPACK does not take a one-input cat; it would stay on portable kernels)
+    return tokens[0] if len(tokens) == 1 else torch.cat(tokens, dim=1)
 
 
 def tokens_to_maps(tokens: torch.Tensor, level_shapes: LevelShapes) -> list[torch.Tensor]:

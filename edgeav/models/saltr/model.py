@@ -175,7 +175,7 @@ class SalTR(nn.Module):
         # DETR's decoder input is zeros (the queries enter as positions): a buffer, not zeros_like in the graph.
         self.register_buffer("empty_queries", torch.zeros(1, cfg.num_queries, d), persistent=False)
         self.register_buffer("xy_to_row", torch.eye(3, 2), persistent=False)  # (x, y) → (x, y, 0)
-        self.register_buffer("p_to_row", torch.eye(3)[:, 2:], persistent=False)  # p → (0, 0, p)
+        self.register_buffer("p_to_row", torch.tensor([[0.0], [0.0], [1.0]]), persistent=False)  # p → (0, 0, p)
         self.decoder = nn.ModuleList(DecoderLayer(cfg) for _ in range(cfg.decoder_layers))
         self.decoder_norm = nn.LayerNorm(d)
         self.class_embed = nn.Linear(d, 2)
