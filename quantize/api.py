@@ -101,7 +101,9 @@ def prepare(
     return sim.eval()
 
 
-ZERO_BN_SCALE = 1e-5
+# Far from any multiple of the QAT learning rate: Adam's first step moves every weight by almost exactly
+# lr, so a nudge equal to the default lr (1e-5) put these weights back on 0 after one step (NaN at step 2).
+ZERO_BN_SCALE = 1e-3
 
 
 @torch.no_grad()
@@ -110,7 +112,7 @@ def nudge_zero_batchnorm_scales(model: nn.Module) -> int:
 
     QAT's conv-BN pattern multiplies the conv weight by ``gamma / std`` and divides the conv output by the
     same factor, so a zero gamma (zero-initialised residual projections, e.g. SeaFormer's ``bn_weight_init=0``)
-    gives 0/0 = NaN. The nudged branch adds ~1e-5 of a normalised activation: nothing measurable.
+    gives 0/0 = NaN. The nudged branch adds ~1e-3 of a normalised activation: nothing measurable.
     """
     count = 0
     for module in model.modules():

@@ -90,7 +90,6 @@ def _build(config: TinyAVConfig) -> nn.Module:
 TINY_AV = ModelEntry(
     name="tinyav",
     task="segmentation",
-    metric="mIoU",
     summary="test model: two inputs, one mask",
     builder=_build,
     configs={"small": TinyAVConfig(), "wide": TinyAVConfig(width=16)},
