@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from edgeav.models.layers.conv import init_conv_fan_out
+from edgeav.models.layers.taps import TappedEncoder
 
 
 class ConvBNReLU6(nn.Sequential):
@@ -43,7 +43,7 @@ class InvertedResidual(nn.Module):
         return x + self.conv(x) if self.use_residual else self.conv(x)
 
 
-class MobileNetV2Taps(nn.Module):
+class MobileNetV2Taps(TappedEncoder):
     """Frames [N, 3, H, W] (normalised) → 4 feature maps at strides 4, 8, 16, 32."""
 
     def __init__(self, stem_channels: int, setting: tuple[tuple[int, int, int, int], ...]) -> None:
@@ -63,18 +63,7 @@ class MobileNetV2Taps(nn.Module):
                     channels.append(c)
         if len(taps) != 4:
             raise ValueError(f"setting reaches strides {[4, 8, 16, 32][:len(taps)]}; it must reach 4, 8, 16 and 32")
-        self.features = nn.Sequential(*blocks)
-        self.taps = tuple(taps)
-        self.channels = tuple(channels)
-        init_conv_fan_out(self)
-
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        out = []
-        for i, block in enumerate(self.features):
-            x = block(x)
-            if i in self.taps:
-                out.append(x)
-        return out
+        self.set_blocks(blocks, taps, channels)
 
 
 def _stride_of(level: int) -> int:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from edgeav.models.layers.conv import init_conv_fan_out, make_divisible
+from edgeav.models.layers.conv import make_divisible
+from edgeav.models.layers.taps import TappedEncoder
 
 # (kernel, expanded, out, squeeze-excite, activation, stride), torchvision's large setting.
 MOBILENETV3_LARGE: tuple[tuple[int, int, int, bool, str, int], ...] = (
@@ -73,7 +74,7 @@ class InvertedResidualV3(nn.Module):
         return x + self.block(x) if self.use_residual else self.block(x)
 
 
-class MobileNetV3Taps(nn.Module):
+class MobileNetV3Taps(TappedEncoder):
     """Normalised RGB [B, 3, H, W] → the last feature map at each of strides 4, 8, 16, 32."""
 
     def __init__(self, setting: tuple[tuple[int, int, int, bool, str, int], ...] = MOBILENETV3_LARGE, stem: int = 16) -> None:
@@ -86,15 +87,4 @@ class MobileNetV3Taps(nn.Module):
             last_at[stride] = (len(blocks) - 1, out_ch)
         if any(s not in last_at for s in (4, 8, 16, 32)):
             raise ValueError(f"setting reaches strides {sorted(last_at)}; it must reach 4, 8, 16 and 32")
-        self.features = nn.Sequential(*blocks)
-        self.taps = tuple(last_at[s][0] for s in (4, 8, 16, 32))
-        self.channels = tuple(last_at[s][1] for s in (4, 8, 16, 32))
-        init_conv_fan_out(self)
-
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        out = []
-        for i, block in enumerate(self.features):
-            x = block(x)
-            if i in self.taps:
-                out.append(x)
-        return out
+        self.set_blocks(blocks, [last_at[s][0] for s in (4, 8, 16, 32)], [last_at[s][1] for s in (4, 8, 16, 32)])
