@@ -35,3 +35,7 @@ class DataError(EdgeAVError):
 
 class MissingDependencyError(EdgeAVError):
     """An optional package needed for a target is not installed."""
+
+
+class DeviceError(EdgeAVError):
+    """A benchmark device that cannot run here or failed mid-run (adb, qemu, the device runner)."""
