@@ -39,3 +39,11 @@ class MissingDependencyError(EdgeAVError):
 
 class DeviceError(EdgeAVError):
     """A benchmark device that cannot run here or failed mid-run (adb, qemu, the device runner)."""
+
+
+class Interrupted(EdgeAVError):
+    """Stopped by Ctrl-C or SIGTERM; the message says what was saved and how to continue."""
+
+
+class StorageError(EdgeAVError):
+    """A file or folder that cannot be read or written: permission denied, read-only, disk full."""

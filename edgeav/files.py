@@ -1,17 +1,22 @@
-"""Files: sha256 of a file or a directory tree, all-or-nothing writes, and one-line exception text.
+"""Files: sha256 of a file or a directory tree, all-or-nothing writes, one-line exception text, and OS errors
+(permission, read-only, disk full) as one line that names the path and the fix.
 
 Layer 1: everything above (checkpoints, manifests, bench reports, CLI records) hashes and writes through here,
 so a crash never leaves half a file and a digest means the same thing everywhere.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
+
+from edgeav.errors import StorageError
 
 _CHUNK = 1 << 20
 
@@ -85,3 +90,75 @@ def one_line(exc: BaseException, limit: int = 240) -> str:
     if len(first) > limit:
         first = first[: limit - 3] + "..."
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+# errno -> (what happened, the fix; {flag} is the option that chose the path). Only errors a user can act on:
+# anything else is a bug or a converter's problem and keeps its own message.
+_OS_PROBLEMS: dict[int, tuple[str, str]] = {
+    errno.EACCES: ("permission denied", "fix its permissions or choose another {flag}"),
+    errno.EPERM: ("operation not permitted", "fix its permissions or choose another {flag}"),
+    errno.EROFS: ("read-only file system", "choose a writable {flag}"),
+    errno.ENOSPC: ("no space left on the device", "free space there or choose another {flag}"),
+    errno.EDQUOT: ("disk quota exceeded", "free space there or choose another {flag}"),
+    errno.ENOTDIR: ("a part of the path is a file, not a folder", "choose another {flag}"),
+    errno.EISDIR: ("is a folder where a file was expected", "choose another {flag}"),
+    errno.ENAMETOOLONG: ("file name too long", "choose a shorter {flag}"),
+}
+# How converters that wrap an OSError in their own exception spell these (C++ messages, e.g. flatbuffer writers).
+_OS_TEXT = {os.strerror(code): code for code in _OS_PROBLEMS}
+
+
+def storage_problem(exc: BaseException) -> int | None:
+    """The errno of a storage problem behind ``exc`` (itself, its causes, or its text), or None."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, OSError) and e.errno in _OS_PROBLEMS:
+            return e.errno
+        text = str(e)
+        for phrase, code in _OS_TEXT.items():
+            if phrase in text:
+                return code
+        e = e.__cause__ or e.__context__
+    return None
+
+
+def os_error_message(exc: BaseException, path: str | Path, flag: str = "--out") -> str | None:
+    """One line naming ``path`` (and the file that failed, when it is another), what happened and the fix;
+    None when ``exc`` is no storage problem (see :func:`storage_problem`)."""
+    code = storage_problem(exc)
+    if code is None:
+        return None
+    what, fix = _OS_PROBLEMS[code]
+    failed = getattr(exc, "filename", None)
+    at = f" (writing {failed})" if failed and Path(failed) != Path(path) else ""
+    return f"{path}: {what}{at}; {fix.format(flag=flag)}"
+
+
+@contextlib.contextmanager
+def storage_errors(path: str | Path, flag: str = "--out") -> Iterator[None]:
+    """Within the block, an OSError that is a storage problem becomes a one-line StorageError naming ``path``."""
+    try:
+        yield
+    except OSError as exc:
+        message = os_error_message(exc, path, flag)
+        if message is None:
+            raise
+        raise StorageError(message) from exc
+
+
+def ensure_writable_dir(path: str | Path, flag: str = "--out") -> Path:
+    """Create ``path`` (and parents) if needed and prove a file can be written in it; StorageError otherwise.
+
+    Done before long work (a benchmark, an export) so its results are not lost to an unwritable folder at the end.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise StorageError(f"{path}: is a file, not a folder; choose another {flag}")
+    with storage_errors(path, flag):
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".edgeav-probe-", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    return path
