@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from edgeav.errors import EdgeAVError, ExportError, UsageError
-from edgeav.files import one_line
+from edgeav.errors import EdgeAVError, ExportError, StorageError, UsageError
+from edgeav.files import one_line, os_error_message, storage_errors
 from edgeav.models.rewrites import hint_for, rewrite_for_target
 from edgeav.specs import IOSpec
 from export_targets._quiet import CapturedOutput, captured_output
@@ -82,7 +82,7 @@ def export_model(
         subject.io_spec.check_inputs(sample)
     subject.model.eval()
     reference = eager_outputs(subject.model, samples)
-    check_reference(reference[0], subject.io_spec, subject.name)
+    check_reference(reference, subject.io_spec, subject.name)
     prepared = PreparedExport(subject, request, samples, reference, progress or (lambda _f, _s: None), int8)
 
     with Staging(request.out_dir) as staging:
@@ -107,7 +107,8 @@ def lower_all(prepared: PreparedExport, infos: Sequence[TargetInfo], staging: St
     """Lower every format into the staging folder, in ``jobs`` worker processes when jobs > 1.
 
     Slowest formats go first so that a two-worker pool finishes together. A worker's EdgeAVError comes
-    back as itself; the first failure cancels what has not started.
+    back as itself; the first failure (or a signal, see export_targets/staging.py) cancels what has not started
+    and stops the workers still lowering, before the staging folder they write into is removed.
     """
     order = sorted(infos, key=lambda i: -i.lowering_cost)
 
@@ -132,10 +133,20 @@ def lower_all(prepared: PreparedExport, infos: Sequence[TargetInfo], staging: St
             for future in as_completed(futures):
                 out[futures[future]] = future.result()
         except BaseException:
-            for future in futures:
-                future.cancel()
+            _stop_workers(pool)
             raise
     return out
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and terminate the workers still lowering (their half-written artifacts are in
+    the staging folder, removed next); the pool's exit then joins them."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # no public way to stop a running task
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=10)
 
 
 def lower_format(
@@ -152,6 +163,9 @@ def lower_format(
     except EdgeAVError:
         raise
     except Exception as exc:  # converters raise anything; turn it into one line with a fix
+        disk = os_error_message(exc, dest.parent.parent)  # the staging folder's parent: --out
+        if disk is not None:  # disk full / permission: another --target would fail the same way
+            raise StorageError(f"{info.name} lowering could not write its artifact: {disk}") from exc
         raise ExportError(_lowering_failure(info, exc, log)) from exc
     return _Lowered(report, rewrites, tuple(warnings), time.perf_counter() - start)
 
@@ -221,7 +235,8 @@ class PreparedExport:
             parity=parity, export_seconds=lowered.seconds, verify_seconds=verify_seconds, **extra,
         )
         mpath = staging.path(manifest_path(dest).name)
-        write_manifest(manifest, mpath)
+        with storage_errors(self.request.out_dir):
+            write_manifest(manifest, mpath)
         self.progress(info.name, "done")
         return ExportResult(
             format=info.name, path=dest, manifest_path=mpath, precision=precision,

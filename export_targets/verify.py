@@ -112,12 +112,21 @@ def _mismatch(got: TensorInfo, name: str, shape: tuple[int, ...], dtype: str) ->
     return ""
 
 
-def check_reference(outputs: list[np.ndarray], io_spec: IOSpec, model_name: str) -> None:
-    """ExportError unless the model's eager outputs have the shapes its IOSpec declares."""
-    shapes = [tuple(o.shape) for o in outputs]
+def check_reference(reference: Outputs, io_spec: IOSpec, model_name: str) -> None:
+    """ExportError unless the model's eager outputs on every sample have the IOSpec's shapes and are finite
+    (parity against a NaN reference would blame the converter for the model's fault)."""
     wanted = [tuple(t.shape) for t in io_spec.outputs]
-    if shapes != wanted:
-        raise ExportError(
-            f"model '{model_name}' returns outputs of shapes {shapes} but its IOSpec says {wanted}; "
-            "fix the model's io_spec"
-        )
+    for i, outputs in enumerate(reference):
+        shapes = [tuple(o.shape) for o in outputs]
+        if shapes != wanted:
+            raise ExportError(
+                f"model '{model_name}' returns outputs of shapes {shapes} but its IOSpec says {wanted}; "
+                "fix the model's io_spec"
+            )
+        for spec, out in zip(io_spec.outputs, outputs):
+            if np.issubdtype(out.dtype, np.floating) and not np.all(np.isfinite(out)):
+                raise ExportError(
+                    f"model '{model_name}' returns NaN/inf in output '{spec.name}' on realistic sample {i} in "
+                    "PyTorch, before any conversion; its weights are broken (a diverged checkpoint?): export a "
+                    "checkpoint whose outputs are finite"
+                )

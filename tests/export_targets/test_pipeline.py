@@ -6,8 +6,11 @@ in-memory stand-in so every path runs in milliseconds.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import hashlib
 import json
+import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,7 +18,7 @@ import numpy as np
 import pytest
 import torch
 
-from edgeav.errors import ExportError, InputShapeError, ParityError
+from edgeav.errors import ExportError, InputShapeError, ParityError, StorageError
 from export_targets import pipeline
 from export_targets.target import (
     ArtifactStructure,
@@ -194,3 +197,92 @@ def test_progress_reports_every_stage_per_format(tiny_av_entry, stand_ins, tmp_p
     seen: list[tuple[str, str]] = []
     export(tiny_av_entry, tmp_path, "onnx", progress=lambda f, s: seen.append((f, s)))
     assert seen == [("onnx", s) for s in pipeline.STAGES]
+
+
+class NaNModel(torch.nn.Module):
+    """TinyAV's interface, NaN where the mask should be (a diverged checkpoint)."""
+
+    def __init__(self, inner: torch.nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, frames, pcm):
+        return self.inner(frames, pcm) * float("nan")
+
+
+def test_nan_model_outputs_are_the_models_fault_in_one_line(tiny_av_entry, stand_ins, tmp_path) -> None:
+    subject = ExportSubject.from_entry(tiny_av_entry, NaNModel(tiny_av_entry.build()))
+    with pytest.raises(ExportError) as err:
+        pipeline.export_model(subject, ExportRequest("onnx", tmp_path, samples=2, jobs=1))
+    assert str(err.value).startswith("model 'tinyav' returns NaN/inf in output 'mask' on realistic sample 0 in PyTorch")
+    assert "\n" not in str(err.value) and stand_ins == {} and visible(tmp_path) == []
+
+
+def test_nan_artifact_outputs_fail_parity_in_one_line(tiny_av_entry, stand_ins, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(StandIn, "noise", float("nan"))
+    with pytest.raises(ParityError) as err:
+        export(tiny_av_entry, tmp_path, "onnx")
+    assert str(err.value) == ("onnx artifact tinyav_small_fp32.onnx: outputs contain NaN/inf where PyTorch is finite; "
+                              "look for log/div of 0")
+    assert visible(tmp_path) == []
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda ins: ins[:1], r"onnx artifact has 1 inputs, the IOSpec has 2 \(frames, pcm\); the converter changed"),
+    (lambda ins: [dataclasses.replace(ins[0], name="x"), ins[1]], r"input 0 \('frames'\) is named 'x'"),
+    (lambda ins: [dataclasses.replace(ins[0], dtype="float16"), ins[1]],
+     r"input 0 \('frames'\) has dtype float16, expected float32"),
+    (lambda ins: [ins[0], dataclasses.replace(ins[1], shape=(1, 8000))],
+     r"input 1 \('pcm'\) has shape \(1, 8000\), expected \(1, 16000\)"),
+])
+def test_artifact_interfaces_unlike_the_iospec_are_one_line(tiny_av_entry, stand_ins, tmp_path, monkeypatch,
+                                                           change, message) -> None:
+    original = StandIn.inspect
+
+    def inspect(self, path):
+        s = original(self, path)
+        return dataclasses.replace(s, inputs=tuple(change(list(s.inputs))))
+
+    monkeypatch.setattr(StandIn, "inspect", inspect)
+    with pytest.raises(ExportError, match=message) as err:
+        export(tiny_av_entry, tmp_path, "onnx")
+    assert "\n" not in str(err.value) and visible(tmp_path) == []
+
+
+def test_disk_full_while_lowering_names_the_folder_not_another_target(tiny_av_entry, stand_ins, tmp_path,
+                                                                      monkeypatch) -> None:
+    monkeypatch.setattr(StandIn, "fail_with", RuntimeError("flatbuffer write: No space left on device"))
+    with pytest.raises(StorageError) as err:
+        export(tiny_av_entry, tmp_path / "dist", "onnx")
+    assert str(err.value) == (f"onnx lowering could not write its artifact: {tmp_path / 'dist'}: no space left on "
+                              "the device; free space there or choose another --out")
+    assert visible(tmp_path) == []
+
+
+@pytest.mark.parametrize(("code", "what"), [(errno.EACCES, "permission denied"), (errno.EROFS, "read-only file system")])
+def test_an_unwritable_out_is_one_line_naming_it(tiny_av_entry, stand_ins, tmp_path, monkeypatch, code, what) -> None:
+    def refuse(*args, **kwargs):  # tests run as root, which chmod cannot stop: the OS's answer, simulated
+        raise OSError(code, os.strerror(code), str(tmp_path / "ro"))
+
+    monkeypatch.setattr("tempfile.mkdtemp", refuse)
+    with pytest.raises(StorageError, match=rf"^{re.escape(str(tmp_path / 'ro'))}: {what}; "):
+        export(tiny_av_entry, tmp_path / "ro", "onnx")
+    assert stand_ins == {} and visible(tmp_path) == []
+
+
+@pytest.mark.slow  # two spawned workers import torch: ~25 s on one core
+def test_jobs_2_a_failing_format_stops_the_other_and_leaves_nothing(tiny_av_entry, tmp_path, monkeypatch) -> None:
+    import workers_for_tests
+
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    monkeypatch.setenv("EDGEAV_TEST_PIDS", str(pids))
+    monkeypatch.setattr(pipeline, "_lower_in_worker", workers_for_tests.fail_once_the_other_runs)
+    subject = ExportSubject.from_entry(tiny_av_entry, tiny_av_entry.build())
+    with pytest.raises(ExportError, match=r"^litert lowering failed \(stand-in\)"):
+        pipeline.export_model(subject, ExportRequest("android", tmp_path / "dist", samples=1, jobs=2))
+    pid = int((pids / "executorch.pid").read_text())  # it was lowering (and had half an artifact) when litert failed
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert not (pids / "executorch.finished").exists()  # stopped, not waited for
+    assert visible(tmp_path) == ["pids"]
