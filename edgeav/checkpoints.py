@@ -59,7 +59,7 @@ def load_checkpoint(
     state = _strip_prefix(state, "module.")
     if transform is not None:  # an upstream key layout mapped onto ours (e.g. a PANNs checkpoint)
         state = transform(state)
-    _check_fits(model, state, path)
+    check_fits(model, state, path)
     model.load_state_dict(state, strict=True)
     return CheckpointInfo(path=path, sha256=sha256_file(path), key=key, tensors=len(state),
                           audio_window=_trained_audio_window(loaded))
@@ -124,7 +124,7 @@ def _strip_prefix(state: dict[str, torch.Tensor], prefix: str) -> dict[str, torc
     return state
 
 
-def _check_fits(model: nn.Module, state: Mapping[str, torch.Tensor], path: Path) -> None:
+def check_fits(model: nn.Module, state: Mapping[str, torch.Tensor], path: Path) -> None:
     expected = model.state_dict()
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]

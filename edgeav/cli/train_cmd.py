@@ -3,22 +3,18 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
+import sys
 from pathlib import Path
 
 import torch
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.markup import escape
 from rich.table import Table
 
+from edgeav.cli.progress import fit_with_progress
+from edgeav.cli.runs import prepare_run_folder, resume_command, trim_logs
 from edgeav.cli.scores import scores_table
-from edgeav.errors import UsageError
+from edgeav.errors import Interrupted, UsageError
 from edgeav.files import write_json_atomically
 from edgeav.registry import get_model_entry, load_model
 from edgeav.tasks import Task, get_task
@@ -31,22 +27,7 @@ from edgeav.train.trainer import TrainConfig, Trainer, init_distributed
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a model", description="Train or fine-tune a model on --data.")
-    _common(p)
-    p.add_argument("--steps", type=int, required=True, help="optimizer steps")
-    p.add_argument("--out", type=Path, required=True, help="run folder: last.pt, evals.jsonl, train_log.jsonl")
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--lr", type=float, default=2e-4, help="AdamW learning rate (poly decay, power 0.9)")
-    p.add_argument("--weight-decay", type=float, default=0.01)
-    p.add_argument("--grad-clip", type=float, default=1.0)
-    p.add_argument("--eval-every", type=int, default=0, help="evaluate every N steps (0: at the end)")
-    p.add_argument("--checkpoint-every", type=int, default=0, help="checkpoint every N steps (0: at the end)")
-    p.add_argument("--resume", type=Path, help="continue a run from its last.pt (exactly)")
-    p.add_argument("--audio-weights", type=Path,
-                   help="PANNs-layout audio trunk weights (upstream AudioSet .pth, or bench/studies/pretrained_audio_trunk.py's); "
-                        "loaded after --checkpoint and frozen unless --train-audio")
-    p.add_argument("--train-audio", action="store_true",
-                   help="train the audio trunk (default: frozen, as in the paper; always trained when no "
-                        "pretrained audio weights are loaded)")
+    _train_arguments(p)
     p.set_defaults(func=run_train)
 
     e = sub.add_parser("eval", help="evaluate a checkpoint or an exported artifact",
@@ -60,6 +41,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--shuffle-audio", action="store_true", help="pair every frame with another clip's audio")
     e.add_argument("--verbose", action="store_true", help="show the runtime's own log lines (hidden by default)")
     e.set_defaults(func=run_eval)
+
+
+def _train_arguments(p: argparse.ArgumentParser) -> None:
+    _common(p)
+    p.add_argument("--steps", type=int, required=True, help="optimizer steps")
+    p.add_argument("--out", type=Path, required=True, help="run folder: last.pt, evals.jsonl, train_log.jsonl")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--lr", type=float, default=2e-4, help="AdamW learning rate (poly decay, power 0.9)")
+    p.add_argument("--weight-decay", type=float, default=0.01)
+    p.add_argument("--grad-clip", type=float, default=1.0)
+    p.add_argument("--eval-every", type=int, default=0, help="evaluate every N steps (0: at the end)")
+    p.add_argument("--checkpoint-every", type=int, default=0,
+                   help="checkpoint every N steps (0: at the end, before the final evaluation, and on Ctrl-C/SIGTERM)")
+    p.add_argument("--resume", type=Path, help="continue a run from its last.pt (exactly: same data and hyper-parameters)")
+    p.add_argument("--allow-changes", action="store_true",
+                   help="with --resume: continue although --data or a hyper-parameter differs from the run's (each change is printed)")
+    p.add_argument("--overwrite", action="store_true", help="replace the run already in --out (default: refuse)")
+    p.add_argument("--audio-weights", type=Path,
+                   help="PANNs-layout audio trunk weights (upstream AudioSet .pth, or bench/studies/pretrained_audio_trunk.py's); "
+                        "loaded after --checkpoint and frozen unless --train-audio")
+    p.add_argument("--train-audio", action="store_true",
+                   help="train the audio trunk (default: frozen, as in the paper; always trained when no "
+                        "pretrained audio weights are loaded)")
 
 
 def _common(p: argparse.ArgumentParser, model_required: bool = True) -> None:
@@ -95,6 +99,7 @@ def run_train(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     if args.steps < 1 or args.batch_size < 1:
         raise UsageError("--steps and --batch-size must be at least 1")
+    prepare_run_folder(args.out, args.resume, args.overwrite)
     device = init_distributed()
     entry, cfg, model = _build(args, train_audio=args.train_audio)
     train_cfg = TrainConfig(
@@ -105,24 +110,26 @@ def run_train(args: argparse.Namespace) -> int:
     meta = {"model": entry.name, "config": args.config or entry.default_config, "data": args.data}
     trainer = Trainer(model, get_objective(entry.name), _frames(args, entry, cfg, "train", model=model), train_cfg,
                       args.out, eval_set=_frames(args, entry, cfg, "val", model=model), model_meta=meta, device=device)
+    trainer.resume_command = lambda path: resume_command(args, path, _train_arguments)
     if args.resume:
-        trainer.resume(args.resume)
-    log_path = Path(args.out) / "train_log.jsonl"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with Progress(TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TextColumn("{task.description}"), TimeElapsedColumn(), TimeRemainingColumn(), console=console) as bar, \
-            open(log_path, "a") as log:
-        task = bar.add_task("", total=args.steps, completed=trainer.state.step)
-
-        def on_step(state, row) -> None:
-            log.write(json.dumps(row) + "\n")
-            rate = row["step"] / max(row["seconds"], 1e-9) * args.batch_size
-            bar.update(task, completed=state.step, description=f"loss {row['loss']:.3f}  {rate:.1f} samples/s")
-
-        trainer.on_step = on_step
-        state = trainer.fit()
+        for note in trainer.resume(args.resume, args.allow_changes):
+            console.print(f"note: {escape(note)}")
+        if trainer.state.step >= args.steps:
+            return _already_finished(console, args.resume, trainer.state.step)
+        trim_logs(Path(args.out), trainer.state.step)
+    try:
+        state = fit_with_progress(trainer, "train", Path(args.out) / "train_log.jsonl", console)
+    except Interrupted as exc:
+        print(f"edgeav: {exc}", file=sys.stderr)
+        return 130
     _print_scores(Console(), f"{entry.name} after {state.step} steps (val)", state.evals[-1], get_task(entry.task))
-    console.print(f"checkpoint: {trainer.checkpoint_path()}")
+    console.print(f"checkpoint: {escape(str(trainer.checkpoint_path()))}")
+    return 0
+
+
+def _already_finished(console: Console, path: Path, step: int) -> int:
+    console.print(f"{escape(str(path))} already finished its {step} steps: nothing to train; pass a larger --steps to "
+                  f"train on, or use it as --checkpoint {escape(str(path))}")
     return 0
 
 
@@ -174,6 +181,10 @@ def _eval_artifact(args: argparse.Namespace, shuffle: int | None) -> tuple[str, 
 
 def _print_scores(console: Console, title: str, scores: dict, task: Task) -> None:
     console.print(scores_table(title, task, [("", scores)]))
+    if scores.get("skipped"):
+        first = scores["skipped_files"][0]
+        Console(stderr=True).print(f"warning: {scores['skipped']} samples skipped (unreadable, not scored); the first: "
+                                   f"{escape(first)}; list them all with `edgeav data check`")
     if scores.get("per_category"):
         per = Table(title="per category (present in the ground truth)")
         for col in ("category", "IoU", "F", "pixels"):

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset, default_collate
 
+from edgeav.errors import DataError
 from edgeav.registry import Batch, Objective
 from edgeav.tasks import Task, get_task
 from edgeav.train.samples import annotated_only
@@ -23,17 +24,39 @@ from edgeav.train.samples import annotated_only
 Predict = Callable[[Batch], torch.Tensor]
 
 
+# Skipped samples an evaluation lists by message (the count is always complete).
+MAX_LISTED = 20
+
+
 def score(predict: Predict, dataset: Dataset, batch_size: int, task: Task, from_logits: bool) -> dict[str, Any]:
-    """``task``'s metrics of ``predict`` over the annotated frames of ``dataset``."""
+    """``task``'s metrics of ``predict`` over the annotated frames of ``dataset``.
+
+    A sample whose files cannot be read (a DataError naming the file) is skipped and counted: the scores
+    then carry ``skipped`` (how many) and ``skipped_files`` (the first messages). When every sample is
+    unreadable the evaluation fails instead, naming the first file.
+    """
     meter = task.meter(from_logits)
+    problems: list[str] = []
     for start in range(0, len(dataset), batch_size):
-        items = [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
+        items = []
+        for i in range(start, min(start + batch_size, len(dataset))):
+            try:
+                items.append(dataset[i])
+            except DataError as exc:
+                problems.append(f"sample {i}: {exc}")
+        if not items:
+            continue
         batch = annotated_only(default_collate(items))
         if len(batch["annotated"]) == 0:
             continue
         task.check_batch(batch)
         meter.update(predict(batch).cpu(), batch)
-    return meter.compute()
+    if problems and len(problems) == len(dataset):
+        raise DataError(f"every sample of the evaluation set is unreadable; the first: {problems[0]}")
+    scores = meter.compute()
+    if problems:
+        scores.update(skipped=len(problems), skipped_files=problems[:MAX_LISTED])
+    return scores
 
 
 @torch.no_grad()

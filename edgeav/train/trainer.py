@@ -24,11 +24,14 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import Dataset, default_collate
 
-from edgeav.checkpoints import save_atomically
-from edgeav.errors import CheckpointError, DataError, TrainingError
+from edgeav.checkpoints import check_fits, save_atomically
+from edgeav.errors import CheckpointError, DataError, Interrupted, TrainingError
+from edgeav.files import storage_errors
 from edgeav.registry import Objective
 from edgeav.train.evaluate import evaluate
+from edgeav.train.interrupts import stop_requests
 from edgeav.train.objective import TrainingForward
+from edgeav.train.resume import changes, check_identity, read_training_checkpoint, schedule_note
 from edgeav.train.samples import annotated_only
 
 
@@ -126,6 +129,10 @@ class Trainer:
         params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.state = TrainState()
+        self.saved_step = 0  # the step of the newest checkpoint on disk
+        self._in_step = False  # True while a step runs: weights may be mid-update
+        # checkpoint path -> the command that continues the run (the CLI puts its own flags in)
+        self.resume_command: Callable[[Path], str] = lambda path: f"--resume {path}"
 
     # ------------------------------------------------------------------ checkpoints
     def checkpoint_path(self, step: int | None = None) -> Path:
@@ -134,6 +141,7 @@ class Trainer:
     def save(self) -> Path:
         """Write model, optimizer, step, configs and metrics atomically; ``last.pt`` points at the newest."""
         if self.rank != 0:
+            self.saved_step = self.state.step
             return self.checkpoint_path()
         self.out_dir.mkdir(parents=True, exist_ok=True)
         payload = {
@@ -145,21 +153,33 @@ class Trainer:
             "history": self.state.history,
             "evals": self.state.evals,
         }
-        return save_atomically(payload, self.checkpoint_path())
+        with storage_errors(self.out_dir, "--out"):  # disk full, read-only: one line naming the folder
+            path = save_atomically(payload, self.checkpoint_path())
+        self.saved_step = self.state.step
+        return path
 
-    def resume(self, path: Path) -> None:
-        """Restore model, optimizer and step from a checkpoint written by :meth:`save`."""
-        try:
-            payload = torch.load(path, map_location=self.device, weights_only=True)
-        except FileNotFoundError:
-            raise CheckpointError(f"--resume: no checkpoint at {path}; point it at a run's last.pt") from None
-        except Exception as exc:  # truncated or not a torch file
-            raise CheckpointError(f"--resume: cannot read {path} ({type(exc).__name__}); it is not a complete edgeav checkpoint") from None
-        if not isinstance(payload, dict) or "optimizer" not in payload or "step" not in payload:
-            raise CheckpointError(f"--resume: {path} is not an edgeav training checkpoint (no optimizer/step); use --checkpoint to start from weights")
+    def resume(self, path: Path, allow_changes: bool = False) -> list[str]:
+        """Restore model, optimizer and step from a checkpoint written by :meth:`save`.
+
+        Refuses (CheckpointError, one line) a checkpoint of another model/config, weights that do not fit,
+        and — unless ``allow_changes`` — a run whose data or hyper-parameters differ from this trainer's.
+        Returns notes on what changes (allowed changes, a moved end of the schedule), to show the user.
+        """
+        payload = read_training_checkpoint(path, self.device)
+        check_identity(payload, self.model_meta, Path(path))
+        check_fits(self.model, payload["model"], Path(path))
+        changed = changes(payload, asdict(self.cfg), self.model_meta)
+        if changed and not allow_changes:
+            raise CheckpointError(
+                f"--resume {path}: this call changes {'; '.join(changed)}; pass the run's values to continue it "
+                "exactly, or --allow-changes to continue with the new ones"
+            )
         self.model.load_state_dict(payload["model"])
         self.optimizer.load_state_dict(payload["optimizer"])
         self.state = TrainState(step=int(payload["step"]), history=list(payload.get("history", [])), evals=list(payload.get("evals", [])))
+        self.saved_step = self.state.step
+        note = schedule_note(payload, self.cfg.steps)
+        return [f"continuing with {c}" for c in changed] + ([note] if note else [])
 
     # ------------------------------------------------------------------ loop
     def _batch(self, step: int) -> dict[str, Any]:
@@ -194,24 +214,58 @@ class Trainer:
         scores["step"] = self.state.step
         self.state.evals.append(scores)
         if self.rank == 0:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-            with open(self.out_dir / "evals.jsonl", "a") as f:
-                f.write(json.dumps(scores) + "\n")
+            with storage_errors(self.out_dir, "--out"):
+                self.out_dir.mkdir(parents=True, exist_ok=True)
+                with open(self.out_dir / "evals.jsonl", "a") as f:
+                    f.write(json.dumps(scores) + "\n")
         return scores
 
     def fit(self) -> TrainState:
-        """Train from the current step to ``cfg.steps``, evaluating and checkpointing as configured."""
+        """Train from the current step to ``cfg.steps``, evaluating and checkpointing as configured.
+
+        Completed work is never lost: the final checkpoint is written before the final evaluation, and
+        SIGINT/SIGTERM (or a file that cannot be read) stop after a checkpoint of the last completed step,
+        with a message naming it and the command that continues the run.
+        """
         t0 = time.perf_counter()
-        while self.state.step < self.cfg.steps:
-            row = self.train_step(self.state.step)
-            self.state.step += 1
-            row["seconds"] = time.perf_counter() - t0
-            self.state.history.append(row)
-            if self.on_step:
-                self.on_step(self.state, row)
-            last = self.state.step == self.cfg.steps
-            if self.eval_set is not None and (last or (self.cfg.eval_every and self.state.step % self.cfg.eval_every == 0)):
-                self.run_eval()
-            if last or (self.cfg.checkpoint_every and self.state.step % self.cfg.checkpoint_every == 0):
-                self.save()
+        with stop_requests() as stop:
+            try:
+                while self.state.step < self.cfg.steps:
+                    self._one_step(t0)
+                    if stop.requested:
+                        raise Interrupted(self._stopped(f"{stop.signal_name}: stopped after step {self.state.step}"))
+                    self._checkpoint_and_eval()
+            except KeyboardInterrupt:  # a second Ctrl-C, or one the handler could not catch
+                raise Interrupted(self._stopped("interrupted", save=not self._in_step)) from None
+            except DataError as exc:  # a file that cannot be read; raised before a step updates any weight
+                raise DataError(f"{exc}; {self._stopped('training stopped')}") from None
         return self.state
+
+    def _one_step(self, t0: float) -> None:
+        self._in_step = True
+        row = self.train_step(self.state.step)
+        self.state.step += 1
+        self._in_step = False
+        row["seconds"] = time.perf_counter() - t0
+        self.state.history.append(row)
+        if self.on_step:
+            self.on_step(self.state, row)
+
+    def _checkpoint_and_eval(self) -> None:
+        last = self.state.step == self.cfg.steps
+        evaluate_now = self.eval_set is not None and (last or (self.cfg.eval_every and self.state.step % self.cfg.eval_every == 0))
+        if last or evaluate_now or (self.cfg.checkpoint_every and self.state.step % self.cfg.checkpoint_every == 0):
+            self.save()  # before evaluating: a bad validation file cannot cost the steps done
+        if evaluate_now:
+            self.run_eval()
+            self.save()  # again, now holding the scores
+
+    def _stopped(self, what: str, save: bool = True) -> str:
+        """Save the last completed step (unless the weights may be mid-update) and say where and how to go on."""
+        if save and self.state.step > self.saved_step:
+            self.save()
+        path = self.checkpoint_path()
+        if self.saved_step == 0 or not path.exists():
+            return f"{what} at step {self.state.step} of {self.cfg.steps}; no checkpoint was written yet"
+        return (f"{what} at step {self.state.step} of {self.cfg.steps}; checkpoint of step {self.saved_step} saved at {path}; "
+                f"continue with: {self.resume_command(path)}")
