@@ -33,8 +33,9 @@ demo: install $(DEMO_CKPT)
 	$(VENV)/bin/edgeav eval --artifact dist/demo/lightavseg_small_fp32.pte --data $(DEMO_DATA)
 	@echo "android_demo/app/src/main/assets/models/ holds the demo model: open android_demo in Android Studio and Run"
 
+# --durations: the slowest tests, so a test that outgrows CI's budget shows up in every run.
 test: install apps-test
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=25
 
 # The demo apps' Kotlin core: compiled with the pinned kotlinc and its JUnit tests run on golden vectors the
 # exporter writes now (no Gradle, offline; .ci/run installs the toolchain). A missing toolchain fails.
@@ -43,8 +44,9 @@ apps-test: install
 	$(PY) -m tests.apps.golden --out $(APPS_GOLDEN)
 	android_demo/tools/host-test.sh $(APPS_GOLDEN)
 
+# Everything but the budgeted end-to-end checks: unit tests plus the real converters on tiny models.
 test-fast: install
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow" --durations=10
 
 clean:
 	rm -rf dist .pytest_cache

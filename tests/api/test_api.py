@@ -89,7 +89,7 @@ def test_int8_of_a_user_module_says_what_it_needs(tmp_path: Path) -> None:
                       io_spec=SPEC, samples=samples(), task="segmentation")
 
 
-@pytest.mark.slow
+@pytest.mark.converter
 def test_a_user_module_exports_to_pte_and_tflite_with_parity_and_a_manifest(tmp_path: Path) -> None:
     model = my_model()
     results = edgeav.export(model, "executorch,litert", tmp_path, io_spec=SPEC, samples=samples(3),

@@ -14,7 +14,7 @@ from audio_cases import CONFIGS, LOG_TOL, realistic_pcm
 
 from edgeav.audio import LogMelFrontEnd, reference_logmel
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.converter
 
 
 @pytest.fixture(scope="module", params=sorted(CONFIGS))

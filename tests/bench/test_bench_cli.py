@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import statistics
 
 import pytest
 
@@ -30,7 +31,7 @@ def test_artifact_without_manifest_names_the_fix(tmp_path, capsys) -> None:
     assert "re-export" in capsys.readouterr().err
 
 
-@pytest.mark.slow
+@pytest.mark.converter
 def test_bench_prints_per_op_tables_and_writes_json_csv_png(tiny_artifacts, tiny_registry, tmp_path, capfd) -> None:
     out = tmp_path / "results"
     argv = ["bench", *(str(tiny_artifacts[f]) for f in ("executorch", "litert", "onnx")), "--eager",
@@ -50,12 +51,16 @@ def test_bench_prints_per_op_tables_and_writes_json_csv_png(tiny_artifacts, tiny
     assert len(list(csv.DictReader((out / "bench_ops.csv").open()))) > 10
 
 
-@pytest.mark.slow
+@pytest.mark.converter
 def test_compare_interleaves_and_reports_ratios(tiny_artifacts, tiny_registry, tmp_path, capsys) -> None:
     argv = ["bench", str(tiny_artifacts["executorch"]), str(tiny_artifacts["onnx"]), "--compare",
             "--runs", "6", "--warmup", "1", "--out", str(tmp_path)]
     assert main(argv) == 0
     assert "interleaved comparison" in capsys.readouterr().out
     cmp = json.loads((tmp_path / "compare.json").read_text())["comparison"]
-    assert {len(v) for v in cmp["timings_ms"].values()} == {6}
-    assert cmp["ratios"][0]["of_medians"] == pytest.approx(1.0)
+    timings = cmp["timings_ms"]
+    assert {len(v) for v in timings.values()} == {6} and len(timings) == 2
+    base, other = (timings[name] for name in timings)  # the first target is the baseline
+    (ratio,) = [r for r in cmp["ratios"] if r["name"] != r["baseline"]]
+    assert ratio["of_medians"] == pytest.approx(statistics.median(other) / statistics.median(base))
+    assert ratio["paired_median"] == pytest.approx(statistics.median(o / b for o, b in zip(other, base)))

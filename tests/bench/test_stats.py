@@ -44,9 +44,39 @@ def test_paired_ratio_cancels_a_slow_phase_that_hits_both() -> None:
     assert by_name["base"].of_medians == pytest.approx(1.0)
 
 
-def test_reference_table_latency_is_the_harness_median() -> None:
+class FakeClock:
+    """perf_counter_ns that advances only when the timed call runs: each call costs the next planned ms."""
+
+    def __init__(self, planned_ms: list[float]) -> None:
+        self.now, self.planned = 0, list(planned_ms)
+
+    def __call__(self) -> int:
+        return self.now
+
+    def run(self, *_: object) -> None:
+        self.now += int(self.planned.pop(0) * 1e6)
+
+
+def test_reference_table_latency_is_the_harness_median(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import stats
     from bench.studies.int8_table import latency_ms
 
+    clock = FakeClock([100.0, 100.0, 7.0, 3.0, 9.0, 4.0, 5.0])  # two warm-ups (slow, ignored), five timed runs
+    monkeypatch.setattr(stats.time, "perf_counter_ns", clock)
     calls: list[tuple] = []
-    ms = latency_ms(lambda inputs: calls.append(inputs), ("x",), runs=5, warmup=2)
-    assert len(calls) == 7 and all(c == ("x",) for c in calls) and 0 <= ms < 50
+    ms = latency_ms(lambda inputs: (calls.append(inputs), clock.run()), ("x",), runs=5, warmup=2)
+    assert len(calls) == 7 and all(c == ("x",) for c in calls)
+    assert ms == pytest.approx(5.0)  # the median of 7, 3, 9, 4, 5: the warm-ups are not in it
+
+
+def test_interleaved_ratios_follow_the_measured_times(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import stats
+
+    clock = FakeClock([])
+    monkeypatch.setattr(stats.time, "perf_counter_ns", clock)
+    cost = {"base": 10.0, "half": 5.0}
+    fns = {name: (lambda n=name: (clock.planned.append(cost[n]), clock.run())) for name in cost}
+    timings = interleaved(fns, runs=4, warmup=1)
+    assert timings == {"base": [10.0] * 4, "half": [5.0] * 4}
+    by_name = {r.name: r for r in ratios(timings, baseline="base")}
+    assert by_name["half"].of_medians == pytest.approx(0.5) and by_name["half"].paired_median == pytest.approx(0.5)

@@ -86,7 +86,7 @@ def test_converter_failure_exit_2_and_nothing_written(registry_with_tiny_av, cap
     assert not out.exists()
 
 
-@pytest.mark.slow
+@pytest.mark.converter
 def test_export_onnx_end_to_end(registry_with_tiny_av, capsys, tmp_path: Path) -> None:
     out = tmp_path / "dist"
     code, stdout, stderr = run(capsys, "--model", "tinyav", "--target", "onnx", "--out", str(out), "--samples", "2")
@@ -98,7 +98,7 @@ def test_export_onnx_end_to_end(registry_with_tiny_av, capsys, tmp_path: Path) -
     assert manifest["weights"]["source"] == "registry-init" and manifest["parity"]["status"] == "passed"
 
 
-@pytest.mark.slow
+@pytest.mark.converter
 def test_export_with_checkpoint_records_it(registry_with_tiny_av, capsys, tmp_path: Path) -> None:
     model = registry_with_tiny_av.build()
     with torch.no_grad():

@@ -9,7 +9,7 @@ ct = pytest.importorskip("coremltools")
 
 from export_targets.coreml.passes import fp16_outside_log_domain
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.converter
 
 
 class LogFrontEnd(nn.Module):

@@ -14,7 +14,7 @@ from edgeav.models.rewrites import rewrite_for_target
 from export_targets.formats import get_target
 from export_targets.target import LoweringRequest
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.converter
 
 FORMATS = {"executorch": ".pte", "litert": ".tflite"}
 

@@ -18,7 +18,7 @@ from export_targets import open_artifact
 from export_targets.pipeline import ExportResult, export_model
 from export_targets.request import ExportRequest, ExportSubject
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.converter
 
 
 @pytest.fixture(scope="session")
@@ -34,10 +34,19 @@ def manifest(result: ExportResult) -> dict:
 
 
 @pytest.mark.parametrize("fmt", ["executorch", "litert", "onnx"])
-def test_runnable_formats_pass_fp32_parity(exported, fmt: str) -> None:
-    parity = exported[fmt].parity
-    assert parity.status == "passed" and parity.samples == 3
-    assert parity.sqnr_db >= 40.0 and parity.max_abs_error < 1e-4
+def test_runnable_formats_match_eager_on_fresh_samples(exported, tiny_av_entry, fmt: str) -> None:
+    """Not the pipeline's own parity verdict: the saved file, reopened, against the eager model on scenes it never saw."""
+    result = exported[fmt]
+    assert result.parity.status == "passed" and result.parity.samples == 3
+    config = tiny_av_entry.config("small")
+    model = tiny_av_entry.build("small")
+    runner = open_artifact(result.path, tiny_av_entry.io_spec(config))
+    for frames, pcm in tiny_av_entry.samples(config, 2, 1234):
+        with torch.no_grad():
+            want = model(frames, pcm).numpy()
+        (got,) = runner.run([frames, pcm])
+        assert got.shape == want.shape
+        assert float(abs(got - want).max()) < 1e-4, fmt
 
 
 @pytest.mark.skipif(sys.platform == "darwin", reason="on macOS Core ML runs and parity is measured")

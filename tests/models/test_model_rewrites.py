@@ -41,10 +41,17 @@ def test_rewritten_model_equals_original(tiny_av_entry, name) -> None:
         torch.testing.assert_close(variant(*sample), model(*sample), atol=1e-6, rtol=1e-5)
 
 
-def test_original_model_is_not_modified(tiny_av_entry) -> None:
-    model = tiny_av_entry.build()
-    rewrite_for_target(model, (AMAX,))
-    assert isinstance(model.gate_pool, nn.AdaptiveMaxPool2d)
+@pytest.mark.parametrize("train", [False, True])
+def test_original_model_is_not_modified(tiny_av_entry, train: bool) -> None:
+    """Weights (BN folding rewrites conv weights), buffers, module tree and train/eval flags all stay as they were."""
+    model = tiny_av_entry.build().train(train)
+    before_state = {k: v.clone() for k, v in model.state_dict().items()}
+    before_tree = [(name, type(m), m.training) for name, m in model.named_modules()]
+    variant, counts, _ = rewrite_for_target(model, (AMAX, FOLD))
+    assert counts == {AMAX: 1, FOLD: 1} and variant is not model
+    assert [(name, type(m), m.training) for name, m in model.named_modules()] == before_tree
+    after = model.state_dict()
+    assert after.keys() == before_state.keys() and all(torch.equal(after[k], v) for k, v in before_state.items())
 
 
 @pytest.mark.parametrize("names", [(), (AMAX,)])

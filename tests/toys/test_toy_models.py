@@ -42,7 +42,7 @@ def _scores(path) -> dict:
     return json.loads(path.read_text())
 
 
-@pytest.mark.slow
+@pytest.mark.converter
 @pytest.mark.parametrize("name", ["toyseg", "toysal"])
 def test_a_toy_model_folder_exports_evaluates_and_passes_the_int8_gate(toys, name: str, tmp_path) -> None:
     entry, data = toys[name], DATA[name]
