@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from edgeav.cli.scores import scores_table
+from edgeav.data.registry import data_task
 from edgeav.errors import UsageError
 from edgeav.files import write_json_atomically
 from edgeav.registry import LoadedModel, load_model
@@ -100,6 +101,7 @@ def _request(args: argparse.Namespace, loaded: LoadedModel):
     from quantize.api import QuantizeRequest
 
     entry, config = loaded.entry, loaded.config
+    _check_binary_on_semantic(loaded, args.data)
     train = model_samples(entry, config, args.data, "train", loaded.model)
     test = model_samples(entry, config, args.data, "test", loaded.model)
     if args.eval_limit:
@@ -116,6 +118,22 @@ def _request(args: argparse.Namespace, loaded: LoadedModel):
                               calibration_batches=args.calibration_batches, calibration_batch_size=args.batch_size,
                               seed=args.seed)
     return request, test
+
+
+def _check_binary_on_semantic(loaded: LoadedModel, spec: str) -> None:
+    """A binary head quantized on semantic data would be calibrated and gated on the union of all categories,
+    a model nobody asked for: the user meant the multi-class config or binary data."""
+    kind = data_task(spec)
+    if kind is not None and kind[1] and getattr(loaded.config, "num_classes", 1) == 1:
+        raise UsageError(
+            f"--data {spec} is semantic (AVSS) data, but {loaded.entry.name} [{loaded.config_name}] predicts one binary "
+            f"mask; pass its multi-class config (e.g. --config {_semantic_config(loaded)}) or binary data (synthetic-ms3)"
+        )
+
+
+def _semantic_config(loaded: LoadedModel) -> str:
+    names = [n for n, c in loaded.entry.configs.items() if getattr(c, "num_classes", 1) > 1]
+    return names[0] if names else "<a multi-class config>"
 
 
 def _sensitivity(loaded: LoadedModel, example, request, test, args) -> list[dict]:

@@ -8,6 +8,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from edgeav.errors import UsageError
+
 
 @dataclass
 class AVClip:
@@ -76,6 +78,17 @@ class SaliencyImage:
     fixations: Tensor
     saliency: Tensor
     meta: dict[str, Any] = field(default_factory=dict)
+
+
+def shuffled_audio_order(count: int, seed: int) -> Tensor:
+    """Which clip's audio each of ``count`` clips gets under ``--shuffle-audio``: a rotation by a seeded
+    offset, so no clip keeps its own (a derangement). Shuffling measures how much a model relies on sound;
+    with one clip it would shuffle nothing, so that is refused."""
+    if count < 2:
+        raise UsageError("--shuffle-audio pairs each clip with another clip's audio, but this split has "
+                         f"{count} clip; use a split with at least 2 clips")
+    g = torch.Generator().manual_seed(seed)
+    return (torch.arange(count) + torch.randint(1, count, (1,), generator=g)) % count
 
 
 def collate_clips(batch: Sequence[Any]) -> Any:

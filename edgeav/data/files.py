@@ -1,10 +1,10 @@
-"""Reading and writing the files of the public dataset layouts: frames, masks, wavs, pickled log-mels."""
+"""Reading and writing the files of the public dataset layouts: frames, masks, pickled log-mels (wavs:
+:mod:`edgeav.data.wav`). A file that cannot be decoded raises a DataError naming it."""
 from __future__ import annotations
 
 import csv
 import io
 import pickle
-import wave
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from PIL import Image
 from torch import Tensor
 
 from edgeav.errors import DataError
+from edgeav.files import one_line
 
 Size = tuple[int, int]  # (height, width)
 # zlib's run-length strategy: on noisy natural-looking frames it is ~2x faster than the default and smaller
@@ -25,6 +26,36 @@ def require(path: Path, what: str) -> Path:
     if not path.exists():
         raise DataError(f"missing {what}: expected {path}; check the dataset root and layout (docs/data.md)")
     return path
+
+
+def open_image(path: Path, what: str) -> Image.Image:
+    """``path`` decoded (not just its header): a truncated or corrupt file fails here, naming itself."""
+    require(path, what)
+    try:
+        img = Image.open(path)
+        img.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise DataError(f"{path}: cannot decode the {what} ({one_line(exc)}); re-extract or replace the file") from None
+    return img
+
+
+def image_size(path: Path, what: str) -> Size:
+    """(height, width) from an image's header, without decoding it."""
+    require(path, what)
+    try:
+        with Image.open(path) as img:
+            return img.size[1], img.size[0]
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise DataError(f"{path}: not a readable image ({one_line(exc)}); re-extract or replace the file") from None
+
+
+def check_size(path: Path, what: str, actual: Size, expected: Size | None) -> None:
+    """DataError when an annotation's size differs from its frame's (it would be stretched onto it)."""
+    if expected is not None and actual != expected:
+        raise DataError(
+            f"{path}: {what} is {actual[1]}x{actual[0]} but its frame is {expected[1]}x{expected[0]}; "
+            f"write the {what} at the frame's size"
+        )
 
 
 def _as_hwc_uint8(frame: Tensor | np.ndarray) -> np.ndarray:
@@ -51,7 +82,7 @@ def _resized(img: Image.Image, size: Size | None, resample: Image.Resampling) ->
 
 def load_rgb(path: Path, size: Size | None = None) -> Tensor:
     """[3, H, W] float32 in [0, 1]; bilinear resize to ``size`` if given."""
-    with Image.open(require(path, "frame")) as img:
+    with open_image(path, "frame") as img:
         arr = np.asarray(_resized(img.convert("RGB"), size, Image.Resampling.BILINEAR), dtype=np.float32)
     return torch.from_numpy(arr.transpose(2, 0, 1) / 255.0)
 
@@ -69,9 +100,12 @@ def save_binary_mask(path: Path, mask: Tensor | np.ndarray, mode: str) -> None:
         raise ValueError(f"mask mode must be '1' or 'P', got {mode!r}")
 
 
-def load_binary_mask(path: Path, size: Size | None = None) -> Tensor:
-    """[1, H, W] float32 in {0, 1}: any non-zero pixel (palette index for 'P', grey level otherwise) is object."""
-    with Image.open(require(path, "mask")) as img:
+def load_binary_mask(path: Path, size: Size | None = None, frame_size: Size | None = None) -> Tensor:
+    """[1, H, W] float32 in {0, 1}: any non-zero pixel (palette index for 'P', grey level otherwise) is object.
+
+    ``frame_size``: (H, W) of the frame it annotates; a mask of another size is refused, not stretched."""
+    with open_image(path, "mask") as img:
+        check_size(path, "mask", (img.size[1], img.size[0]), frame_size)
         img = img if img.mode in ("P", "1", "L") else img.convert("L")
         arr = np.asarray(_resized(img, size, Image.Resampling.NEAREST)) > 0
     return torch.from_numpy(arr.astype(np.float32))[None]
@@ -96,9 +130,11 @@ def save_label_rgb(path: Path, semantic: Tensor | np.ndarray, palette: np.ndarra
     Image.fromarray(palette[labels], "RGB").save(path, **PNG_OPTIONS)
 
 
-def load_label_rgb(path: Path, palette: np.ndarray, size: Size | None = None) -> Tensor:
-    """[H, W] int64 class indices of a colour label map; colours not in the palette read as 0 (background)."""
-    with Image.open(require(path, "label map")) as img:
+def load_label_rgb(path: Path, palette: np.ndarray, size: Size | None = None, frame_size: Size | None = None) -> Tensor:
+    """[H, W] int64 class indices of a colour label map; colours not in the palette read as 0 (background).
+    ``frame_size``: as for :func:`load_binary_mask`."""
+    with open_image(path, "label map") as img:
+        check_size(path, "label map", (img.size[1], img.size[0]), frame_size)
         rgb = np.asarray(_resized(img.convert("RGB"), size, Image.Resampling.NEAREST), dtype=np.int64)
     codes = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
     pal_codes = (palette[:, 0].astype(np.int64) << 16) | (palette[:, 1].astype(np.int64) << 8) | palette[:, 2]
@@ -106,45 +142,6 @@ def load_label_rgb(path: Path, palette: np.ndarray, size: Size | None = None) ->
     pos = np.clip(np.searchsorted(pal_codes[order], codes), 0, len(order) - 1)
     labels = np.where(pal_codes[order][pos] == codes, order[pos], 0)
     return torch.from_numpy(labels.astype(np.int64))
-
-
-def save_wav(path: Path, pcm: Tensor | np.ndarray, sample_rate: int) -> None:
-    """16-bit PCM mono wav."""
-    x = np.asarray(pcm.cpu() if isinstance(pcm, Tensor) else pcm, dtype=np.float64).reshape(-1)
-    data = np.clip(np.round(x * 32768.0), -32768, 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sample_rate)
-        w.writeframes(data.tobytes())
-
-
-def load_wav(path: Path, sample_rate: int, start: float = 0.0, duration: float | None = None) -> np.ndarray:
-    """Mono float32 PCM in [-1, 1] at ``sample_rate`` (channels averaged, resampled if needed).
-
-    ``start`` and ``duration`` (seconds) read a segment without decoding the rest of a 16-bit wav.
-    """
-    require(path, "audio file")
-    try:
-        with wave.open(str(path), "rb") as w:
-            rate, channels, width = w.getframerate(), w.getnchannels(), w.getsampwidth()
-            if width != 2:
-                raise wave.Error(f"{8 * width}-bit samples")
-            first = min(int(round(start * rate)), w.getnframes())
-            count = w.getnframes() - first if duration is None else int(round(duration * rate))
-            w.setpos(first)
-            raw = w.readframes(count)
-        x = np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
-        x = x[: x.size - x.size % channels].reshape(-1, channels).mean(1)
-    except (wave.Error, EOFError):  # float or compressed files: let librosa decode them
-        import librosa
-
-        x, rate = librosa.load(str(path), sr=None, mono=True, offset=start, duration=duration)
-    if rate != sample_rate:
-        import librosa
-
-        x = librosa.resample(np.asarray(x, dtype=np.float32), orig_sr=rate, target_sr=sample_rate)
-    return np.asarray(x, dtype=np.float32)
 
 
 def save_grey(path: Path, image: Tensor | np.ndarray) -> None:
@@ -156,7 +153,7 @@ def save_grey(path: Path, image: Tensor | np.ndarray) -> None:
 
 def load_grey(path: Path, size: Size | None = None, *, nearest: bool = False) -> Tensor:
     """[1, H, W] float32 in [0, 1] from an 8-bit grey (or colour, averaged) image."""
-    with Image.open(require(path, "map")) as img:
+    with open_image(path, "map") as img:
         resample = Image.Resampling.NEAREST if nearest else Image.Resampling.BILINEAR
         arr = np.asarray(_resized(img.convert("L"), size, resample), dtype=np.float32)
     return torch.from_numpy(arr / 255.0)[None]

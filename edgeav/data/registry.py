@@ -143,6 +143,38 @@ OPENERS: dict[str, Callable[[str, str, str], Any]] = {
 }
 
 
+# What each scheme's data is for: (task, semantic labels). A model meets data through this table first, so
+# saliency clips given to a segmentation model (or the reverse) fail in one line naming both.
+DATA_TASKS: dict[str, tuple[str, bool]] = {
+    "synthetic-s4": ("segmentation", False),
+    "synthetic-ms3": ("segmentation", False),
+    "synthetic-avss": ("segmentation", True),
+    "avsbench-s4": ("segmentation", False),
+    "avsbench-ms3": ("segmentation", False),
+    "avsbench-avss": ("segmentation", True),
+    "synthetic-saliency": ("saliency", False),
+    "synthetic-saliency-images": ("saliency", False),
+    "saliency-images": ("saliency", False),
+    "salicon": ("saliency", False),
+    "mit1003": ("saliency", False),
+    "avsal-": ("saliency", False),
+}
+
+
+def data_task(spec: str) -> tuple[str, bool] | None:
+    """(task, semantic) of the data ``spec`` names, without reading it (a folder: by its layout); None
+    when the spec is unknown (opening it then says so)."""
+    spec, _ = split_option(spec)
+    scheme = spec.partition(":")[0]
+    if scheme.startswith("avsal-"):
+        scheme = "avsal-"
+    if scheme in DATA_TASKS:
+        return DATA_TASKS[scheme]
+    if Path(spec).is_dir():
+        return data_task(detect_spec(spec))
+    return None
+
+
 def detect_spec(path: str | Path) -> str:
     """The spec that reads a folder written by ``edgeav data make`` (or a real AVSBench / saliency tree)."""
     root = Path(path)

@@ -14,7 +14,9 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from edgeav.data import open_dataset
-from edgeav.errors import DataError
+from edgeav.data.clips import AVClip, shuffled_audio_order
+from edgeav.data.registry import data_task
+from edgeav.errors import DataError, UsageError
 from edgeav.registry import ModelEntry
 
 # Enough for 1,000 MS3-like scenes at 224² (about 4.3 GB as float32); 0 turns caching off.
@@ -37,6 +39,11 @@ class FrameSamples(Dataset):
         if len(clips) == 0:
             raise DataError("the dataset has no clips; check the --data path or the number of scenes")
         first = clips[0]
+        if not isinstance(first, AVClip):
+            raise UsageError(
+                f"segmentation training and evaluation read audio-visual clips with masks, but this dataset holds "
+                f"{type(first).__name__}s (saliency data); pass segmentation data (synthetic-ms3, avsbench-ms3:PATH)"
+            )
         if first.audio is None:
             raise DataError(
                 "this dataset has no raw audio (only pickled log-mel); edgeav models take raw PCM — "
@@ -47,10 +54,7 @@ class FrameSamples(Dataset):
             raise DataError("the first clip has no annotated frame; this split cannot be used for training or evaluation")
         self._audio_perm: torch.Tensor | None = None
         if audio_shuffle_seed is not None:
-            # Shuffling audio across clips (a derangement) measures how much a model relies on sound.
-            n = len(clips)
-            g = torch.Generator().manual_seed(audio_shuffle_seed)
-            self._audio_perm = (torch.arange(n) + torch.randint(1, max(n, 2), (1,), generator=g)) % n
+            self._audio_perm = shuffled_audio_order(len(clips), audio_shuffle_seed)
 
     @classmethod
     def from_spec(
@@ -110,10 +114,36 @@ def annotated_only(batch: dict[str, Any]) -> dict[str, Any]:
     return {k: v[keep] if torch.is_tensor(v) and v.dim() > 0 else v for k, v in batch.items()}
 
 
+# Data to suggest when a model is given another task's data.
+EXAMPLE_DATA = {"segmentation": "synthetic-ms3 or avsbench-ms3:PATH", "saliency": "synthetic-saliency or avsal-NAME:PATH"}
+
+
+def check_data_fits(entry: ModelEntry, config: Any, spec: str) -> None:
+    """UsageError (one line naming both) when ``spec`` is data of another task than ``entry``'s, or has
+    no semantic labels for a multi-class head."""
+    kind = data_task(spec)
+    if kind is None:
+        return
+    task, semantic = kind
+    if task != entry.task:
+        raise UsageError(
+            f"--data {spec} is {task} data, but {entry.name} is a {entry.task} model; pass {entry.task} data "
+            f"(e.g. {EXAMPLE_DATA[entry.task]}) or a {task} model"
+        )
+    classes = getattr(config, "num_classes", 1)
+    if classes > 1 and not semantic:
+        raise UsageError(
+            f"--data {spec} has binary masks, but this {entry.name} config has a {classes}-class head; pass "
+            "semantic data (synthetic-avss, avsbench-avss:PATH) or a binary config"
+        )
+
+
 def model_samples(entry: ModelEntry, config: Any, spec: str, split: str, model: torch.nn.Module | None = None,
                   audio_shuffle_seed: int | None = None) -> Dataset:
     """A model's samples of ``split`` of dataset ``spec``: its entry's ``dataset`` (``model``: the fp32 model,
-    for samples that depend on it), or segmentation frames at the config's input size."""
+    for samples that depend on it), or segmentation frames at the config's input size. Data of another
+    task is refused first (:func:`check_data_fits`)."""
+    check_data_fits(entry, config, spec)
     if entry.dataset is not None:
         return entry.dataset(config, spec, split, audio_shuffle_seed, model)
     return FrameSamples.from_spec(spec, split, getattr(config, "image_size", None), audio_shuffle_seed)

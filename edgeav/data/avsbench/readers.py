@@ -19,18 +19,20 @@ from edgeav.data.avsbench.layout import (
     BinaryLayout,
     subset_root,
 )
+from edgeav.data.check import DataFile, quick_check
 from edgeav.data.clips import AVClip
 from edgeav.data.files import (
     avss_palette,
     fit_frames,
+    image_size,
     load_binary_mask,
     load_label_rgb,
     load_logmel_pkl,
     load_rgb,
-    load_wav,
     read_csv,
     require,
 )
+from edgeav.data.wav import load_wav
 from edgeav.errors import DataError
 
 
@@ -47,16 +49,15 @@ def _column(header: list[str], name: str, fallback: int | None, path: Path) -> i
     raise DataError(f"{path} has no '{name}' column (header: {', '.join(header)}); is this the right CSV?")
 
 
-def _audio_fields(wav: Path, pkl: Path, frames: int, sample_rate: int):
+def _audio_fields(wav: Path | None, pkl: Path, frames: int, sample_rate: int):
+    """(audio, logmel) of a clip; ``wav`` None: the dataset has no wavs (only the pickled log-mel)."""
     audio = logmel = None
-    if wav.exists():
+    if wav is not None:
         audio = fit_frames(load_wav(wav, sample_rate), frames, sample_rate)
-    if pkl.exists():
+    if pkl.exists() or wav is None:
         logmel = load_logmel_pkl(pkl)
         if logmel.dim() != 4 or logmel.shape[1:] != (1, 96, 64):
-            raise DataError(f"{pkl} holds a tensor of shape {tuple(logmel.shape)}, expected [T, 1, 96, 64]")
-    if audio is None and logmel is None:
-        raise DataError(f"no audio for this video: expected {pkl} or {wav}")
+            raise DataError(f"{pkl} holds a tensor of shape {tuple(logmel.shape)}, expected [T, 1, 96, 64]; regenerate it")
     return audio, logmel
 
 
@@ -77,6 +78,9 @@ class _AVSBenchObject(torch.utils.data.Dataset):
         self.items = [(r[0], r[col_cat] if col_cat is not None else "") for r in rows if r[col_split] == split]
         if not self.items:
             raise DataError(f"{csv_path} lists no videos for split '{split}'")
+        # A tree has wavs (then every clip needs its own) or only the pickled log-mel (the S4 download).
+        self.has_wavs = any(self._path(lay.wav, n, c).exists() for n, c in self.items)
+        quick_check(self, root)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -85,21 +89,40 @@ class _AVSBenchObject(torch.utils.data.Dataset):
         rel = template.format(split=self.split, category=category, name=name, i=i)
         return self.base / self.layout.data / rel
 
+    def _masks(self, name: str, category: str) -> list[tuple[int, Path]]:
+        """(frame number, path) of the masks a clip has: the split's required ones, and any other present."""
+        lay = self.layout
+        required = lay.train_masks if self.split == "train" else lay.frames
+        paths = [(i, self._path(lay.mask, name, category, i)) for i in range(1, lay.frames + 1)]
+        return [(i, p) for i, p in paths if i <= required or p.exists()]
+
+    def files(self, index: int) -> list[DataFile]:
+        """The files clip ``index`` needs (see :mod:`edgeav.data.check`)."""
+        lay = self.layout
+        name, category = self.items[index]
+        frame = lambda i: self._path(lay.frame, name, category, i)
+        out = [DataFile(frame(i), "frame") for i in range(1, lay.frames + 1)]
+        out += [DataFile(p, "mask", frame=frame(i)) for i, p in self._masks(name, category)]
+        if self.has_wavs:
+            out.append(DataFile(self._path(lay.wav, name, category), "audio", seconds=float(lay.frames)))
+        pkl = self._path(lay.logmel, name, category)
+        if not self.has_wavs or pkl.exists():
+            out.append(DataFile(pkl, "log-mel"))
+        return out
+
     def __getitem__(self, index: int) -> AVClip:
         lay = self.layout
         name, category = self.items[index]
+        first = self._path(lay.frame, name, category, 1)
+        frame_size = image_size(first, "frame")
         frames = torch.stack([load_rgb(self._path(lay.frame, name, category, i), self.size) for i in range(1, lay.frames + 1)])
         masks = torch.zeros(lay.frames, 1, *self.size)
         annotated = torch.zeros(lay.frames, dtype=torch.bool)
-        required = lay.train_masks if self.split == "train" else lay.frames
-        for i in range(1, lay.frames + 1):
-            path = self._path(lay.mask, name, category, i)
-            if i <= required or path.exists():
-                masks[i - 1] = load_binary_mask(path, self.size)
-                annotated[i - 1] = True
-        audio, logmel = _audio_fields(
-            self._path(lay.wav, name, category), self._path(lay.logmel, name, category), lay.frames, self.sample_rate
-        )
+        for i, path in self._masks(name, category):
+            masks[i - 1] = load_binary_mask(path, self.size, frame_size)
+            annotated[i - 1] = True
+        wav = self._path(lay.wav, name, category) if self.has_wavs else None
+        audio, logmel = _audio_fields(wav, self._path(lay.logmel, name, category), lay.frames, self.sample_rate)
         return AVClip(
             frames=frames,
             audio=audio,
@@ -145,26 +168,46 @@ class AVSBenchAVSS(torch.utils.data.Dataset):
         self.class_names = [n for n, _ in sorted(label_index.items(), key=lambda kv: kv[1])][1:]
         self.palette = avss_palette(max(AVSS_NUM_CLASSES, len(label_index)))
 
+        quick_check(self, root)
+
     def __len__(self) -> int:
         return len(self.items)
+
+    def _frame_count(self, clip_dir: Path) -> int:
+        frame_dir = clip_dir / "frames"
+        return len(list(frame_dir.glob("*.jpg"))) if frame_dir.is_dir() else 0
+
+    def _labels(self, clip_dir: Path, label: str, count: int) -> list[tuple[int, Path]]:
+        # v1s videos annotate the first frame only; in val/test every frame must have a label map
+        required = 1 if (label == "v1s" or self.split == "train") else count
+        paths = [(i, clip_dir / "labels_rgb" / f"{i}.png") for i in range(count)]
+        return [(i, p) for i, p in paths if i < required or p.exists()]
+
+    def files(self, index: int) -> list[DataFile]:
+        """The files clip ``index`` needs (see :mod:`edgeav.data.check`)."""
+        uid, label = self.items[index]
+        clip_dir = self.base / label / uid
+        count = self._frame_count(clip_dir)
+        if count == 0:
+            return [DataFile(clip_dir / "frames" / "0.jpg", "frame")]
+        frame = lambda i: clip_dir / "frames" / f"{i}.jpg"
+        out = [DataFile(frame(i), "frame") for i in range(count)]
+        out += [DataFile(p, "label map", frame=frame(i)) for i, p in self._labels(clip_dir, label, count)]
+        return out + [DataFile(clip_dir / "audio.wav", "audio", seconds=float(count))]
 
     def __getitem__(self, index: int) -> AVClip:
         uid, label = self.items[index]
         clip_dir = self.base / label / uid
-        frame_dir = require(clip_dir / "frames", "frames folder")
-        count = len(list(frame_dir.glob("*.jpg")))
+        count = self._frame_count(clip_dir)
         if count == 0:
-            raise DataError(f"no frames in {frame_dir}: expected {frame_dir / '0.jpg'} ...")
-        frames = torch.stack([load_rgb(frame_dir / f"{i}.jpg", self.size) for i in range(count)])
+            raise DataError(f"no frames in {clip_dir / 'frames'}: expected {clip_dir / 'frames' / '0.jpg'} ...")
+        frame_size = image_size(clip_dir / "frames" / "0.jpg", "frame")
+        frames = torch.stack([load_rgb(clip_dir / "frames" / f"{i}.jpg", self.size) for i in range(count)])
         semantic = torch.zeros(count, *self.size, dtype=torch.int64)
         annotated = torch.zeros(count, dtype=torch.bool)
-        # v1s videos annotate the first frame only; in val/test every frame must have a label map
-        required = 1 if (label == "v1s" or self.split == "train") else count
-        for i in range(count):
-            path = clip_dir / "labels_rgb" / f"{i}.png"
-            if i < required or path.exists():
-                semantic[i] = load_label_rgb(path, self.palette, self.size)
-                annotated[i] = True
+        for i, path in self._labels(clip_dir, label, count):
+            semantic[i] = load_label_rgb(path, self.palette, self.size, frame_size)
+            annotated[i] = True
         audio = fit_frames(load_wav(clip_dir / "audio.wav", self.sample_rate), count, self.sample_rate)
         present = sorted(int(v) for v in semantic.unique() if v > 0)
         return AVClip(

@@ -34,9 +34,9 @@ from edgeav.data.files import (
     save_label_rgb,
     save_logmel_pkl,
     save_rgb,
-    save_wav,
     write_csv,
 )
+from edgeav.data.wav import save_wav
 from edgeav.data.logmel import vggish_examples
 from edgeav.errors import UsageError
 

@@ -28,12 +28,11 @@ from edgeav.data.files import (
     fit_frames,
     load_grey,
     load_rgb,
-    load_wav,
     require,
     save_grey,
     save_rgb,
-    save_wav,
 )
+from edgeav.data.wav import load_wav, save_wav
 from edgeav.errors import DataError, UsageError
 
 FRAME = "video_frames/{ds}/{vid}/img_{i:05d}.jpg"

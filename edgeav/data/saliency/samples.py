@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from edgeav.data.clips import SaliencyClip
+from edgeav.data.clips import SaliencyClip, shuffled_audio_order
 from edgeav.errors import DataError, UsageError
 
 DEFAULT_CACHE_MB = 2048
@@ -96,9 +96,7 @@ class SaliencyWindows(Dataset):
         self.targets = list(range(self.first_target, n, stride))
         self._audio_perm: Tensor | None = None
         if audio_shuffle_seed is not None:
-            count = len(clips)
-            g = torch.Generator().manual_seed(audio_shuffle_seed)
-            self._audio_perm = (torch.arange(count) + torch.randint(1, max(count, 2), (1,), generator=g)) % count
+            self._audio_perm = shuffled_audio_order(len(clips), audio_shuffle_seed)
         self._cache: dict[int, SaliencyClip] = {}
         self._budget, self._used = cache_mb * 2**20, 0
 
