@@ -28,6 +28,11 @@ class ArmCpu:
     features: str
     note: str
 
+    @property
+    def midr(self) -> int:
+        """MIDR_EL1 as Linux shows it in /sys/.../regs/identification/midr_el1 (architecture field 0xf)."""
+        return (self.implementer << 24) | (self.variant << 20) | (0xF << 16) | (self.part << 4) | self.revision
+
     def cpuinfo(self, cores: int = 1) -> str:
         """The text of ``/proc/cpuinfo`` for ``cores`` identical cores of this model."""
         return "".join(

@@ -1,14 +1,23 @@
 // edgeav_et_runner: time a .pte on a device and write an ETDump of every execution.
 //
-//   edgeav_et_runner MODEL.pte --threads N --warmup W --runs R [--etdump OUT.etdump] [--output OUT.bin] IN0.bin [IN1.bin ...]
+//   edgeav_et_runner MODEL.pte --threads N --warmup W --runs R [--etdump OUT.etdump] [--output OUT.bin]
+//                    [--markers] IN0.bin [IN1.bin ...]
 //
 // Inputs are raw little-endian float32 files in the method's input order, shaped by the program's own
-// input metadata. Output protocol (parsed by bench/devices/adb.py), one fact per line on stdout:
+// input metadata. --output writes the last run's output 0 to OUT.bin and output i >= 1 to OUT.bin.<i>
+// (raw bytes of each tensor). Output protocol (parsed by bench/devices/), one fact per line on stdout:
 //   edgeav_runner threads N
 //   edgeav_runner load_ms X
 //   edgeav_runner run_ms I X        (timed runs only; warm-ups are executed but not printed)
+//   edgeav_runner event NAME        (--markers: one per profiled event, in the order the events ended)
 //   edgeav_runner etdump PATH
-// Errors go to stderr with exit code 1. Built against the ExecuTorch C++ SDK (CMakeLists.txt here).
+// --markers is for the instruction-counting qemu plugin (bench/devices/arm/plugin/edgeav_insns.c):
+// close(0x7e01) / close(0x7e02) bracket the timed runs, and every profiled event is a region
+// (close(0x7e10) at its start, close(0x7e11) at its end). Nothing is printed between the markers, so the
+// counts hold only the runs. Errors go to stderr with exit code 1. Built against the ExecuTorch C++ SDK
+// (CMakeLists.txt here; aarch64-linux-gnu.cmake to cross-build).
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -37,10 +46,42 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// close() on descriptors nobody opened: EBADF in the guest, a marker for the plugin.
+constexpr int kMarkStart = 0x7e01, kMarkEnd = 0x7e02, kRegionPush = 0x7e10, kRegionPop = 0x7e11;
+void mark(int fd) { (void)close(fd); }
+
+// ETDumpGen that also brackets each profiled event for the plugin and remembers the names in end order
+// (printed after the runs: printing inside would count the printing). Names point into the loaded
+// program, which outlives the runs.
+class MarkingETDumpGen : public executorch::etdump::ETDumpGen {
+ public:
+  MarkingETDumpGen() {
+    names_.reserve(64);
+    ended_.reserve(1 << 16);
+  }
+  executorch::runtime::EventTracerEntry start_profiling(const char* name, executorch::runtime::ChainID chain_id,
+                                                        executorch::runtime::DebugHandle debug_handle) override {
+    names_.push_back(name);
+    mark(kRegionPush);
+    return ETDumpGen::start_profiling(name, chain_id, debug_handle);
+  }
+  void end_profiling(executorch::runtime::EventTracerEntry entry) override {
+    ETDumpGen::end_profiling(entry);
+    mark(kRegionPop);
+    ended_.push_back(names_.empty() ? "?" : names_.back());
+    if (!names_.empty()) names_.pop_back();
+  }
+  const std::vector<const char*>& ended() const { return ended_; }
+
+ private:
+  std::vector<const char*> names_, ended_;
+};
+
 struct Options {
   std::string model, etdump, output;
   std::vector<std::string> inputs;
   int threads = 1, warmup = 5, runs = 50;
+  bool markers = false;
 };
 
 [[noreturn]] void fail(const std::string& what) {
@@ -61,10 +102,12 @@ Options parse(int argc, char** argv) {
     else if (a == "--runs") o.runs = std::atoi(value().c_str());
     else if (a == "--etdump") o.etdump = value();
     else if (a == "--output") o.output = value();
+    else if (a == "--markers") o.markers = true;
     else if (o.model.empty()) o.model = a;
     else o.inputs.push_back(a);
   }
-  if (o.model.empty()) fail("usage: edgeav_et_runner MODEL.pte [--threads N] [--warmup W] [--runs R] [--etdump F] IN.bin...");
+  if (o.model.empty())
+    fail("usage: edgeav_et_runner MODEL.pte [--threads N] [--warmup W] [--runs R] [--etdump F] [--output F] [--markers] IN.bin...");
   if (o.threads < 1 || o.runs < 1 || o.warmup < 0) fail("--threads and --runs must be >= 1, --warmup >= 0");
   return o;
 }
@@ -83,6 +126,15 @@ double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
+void write_outputs(const std::string& path, const std::vector<EValue>& outputs) {
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (!outputs[i].isTensor()) continue;
+    const auto& out = outputs[i].toTensor();
+    std::ofstream f(i == 0 ? path : path + "." + std::to_string(i), std::ios::binary);
+    f.write(static_cast<const char*>(out.const_data_ptr()), static_cast<std::streamsize>(out.nbytes()));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -91,7 +143,10 @@ int main(int argc, char** argv) {
   std::printf("edgeav_runner threads %d\n", o.threads);
 
   auto start = Clock::now();
-  Module module(o.model, Module::LoadMode::MmapUseMlock, std::make_unique<executorch::etdump::ETDumpGen>());
+  std::unique_ptr<executorch::etdump::ETDumpGen> tracer;
+  if (o.markers) tracer = std::make_unique<MarkingETDumpGen>();
+  else tracer = std::make_unique<executorch::etdump::ETDumpGen>();
+  Module module(o.model, Module::LoadMode::MmapUseMlock, std::move(tracer));
   if (module.load_forward() != executorch::runtime::Error::Ok) fail("cannot load method 'forward' of " + o.model);
   std::printf("edgeav_runner load_ms %.4f\n", ms_since(start));
 
@@ -111,18 +166,24 @@ int main(int argc, char** argv) {
     inputs.emplace_back(*tensors.back());
   }
 
+  std::vector<double> run_ms;
+  run_ms.reserve(static_cast<size_t>(o.runs));
   for (int i = 0; i < o.warmup + o.runs; ++i) {
+    if (i == o.warmup && o.markers) mark(kMarkStart);
     start = Clock::now();
     auto result = module.forward(inputs);
     const double ms = ms_since(start);
     if (!result.ok()) fail("execution " + std::to_string(i) + " failed");
-    if (i >= o.warmup) std::printf("edgeav_runner run_ms %d %.4f\n", i - o.warmup, ms);
-    if (i + 1 == o.warmup + o.runs && !o.output.empty()) {
-      const auto& out = result->at(0).toTensor();
-      std::ofstream f(o.output, std::ios::binary);
-      f.write(static_cast<const char*>(out.const_data_ptr()), static_cast<std::streamsize>(out.nbytes()));
+    if (i >= o.warmup) run_ms.push_back(ms);
+    if (i + 1 == o.warmup + o.runs) {
+      if (o.markers) mark(kMarkEnd);
+      if (!o.output.empty()) write_outputs(o.output, *result);
     }
   }
+  for (size_t i = 0; i < run_ms.size(); ++i) std::printf("edgeav_runner run_ms %zu %.4f\n", i, run_ms[i]);
+  if (o.markers)
+    for (const char* name : static_cast<MarkingETDumpGen*>(module.event_tracer())->ended())
+      std::printf("edgeav_runner event %s\n", name ? name : "?");
 
   if (!o.etdump.empty()) {
     auto* gen = static_cast<executorch::etdump::ETDumpGen*>(module.event_tracer());
