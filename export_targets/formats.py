@@ -7,16 +7,22 @@ imports one.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
-from edgeav.errors import MissingDependencyError, UsageError
+from edgeav.errors import EdgeAVError, ExportError, MissingDependencyError, UsageError
+from edgeav.files import one_line
 from edgeav.specs import IOSpec
 from export_targets.coreml import INFO as COREML
 from export_targets.executorch import INFO as EXECUTORCH
 from export_targets.litert import INFO as LITERT
 from export_targets.onnx import INFO as ONNX
+from export_targets.integrity import check_declared_io, verified_manifest
 from export_targets.runtime import ArtifactRunner
 from export_targets.target import ExportTarget, TargetInfo
+
+T = TypeVar("T")
 
 FORMATS: tuple[TargetInfo, ...] = (EXECUTORCH, LITERT, COREML, ONNX)
 
@@ -125,15 +131,37 @@ def format_of(path: Path | str) -> TargetInfo:
 def open_artifact(path: Path | str, io_spec: IOSpec | None = None, threads: int | None = None) -> ArtifactRunner:
     """A runner for a saved artifact of any format, with ``threads`` threads (None: the runtime's default).
 
-    The one opener ``bench``, ``edgeav eval`` and scripts use; export verification goes through the same
-    ``ExportTarget.load`` for the artifact it has just written.
+    The one opener ``bench``, ``edgeav eval`` and scripts use. The artifact is verified against the manifest
+    beside it first (export_targets/integrity.py: its name, sha256, size and declared I/O, and ``io_spec`` when
+    given); bytes its runtime cannot read, or a runtime that is missing or broken, are one line too. Export
+    verification loads the artifact it has just written through the same ``ExportTarget.load``.
     """
+    path = Path(path)
     info = format_of(path)
     if info.runtime_module() is None:  # opening needs the runtime only, not the converter
-        raise MissingDependencyError(
-            f"no {info.title} runtime to open {Path(path).name}; install it with: pip install 'edgeav[{info.pip_extra}]'"
-        )
-    return ExportTarget(info).load(Path(path), io_spec, threads)
+        raise MissingDependencyError(_no_runtime(info, path))
+    manifest = verified_manifest(path, info, io_spec)
+    target = ExportTarget(info)
+    check_declared_io(path, manifest, _opened(info, path, lambda: target.inspect(path)))
+    return _opened(info, path, lambda: target.load(path, io_spec, threads))
+
+
+def _opened(info: TargetInfo, path: Path, step: Callable[[], T]) -> T:
+    """``step()`` (inspect or load ``path``), with a broken runtime or unreadable bytes as one line."""
+    try:
+        return step()
+    except ImportError as exc:  # installed but broken (a missing shared library, a partial upgrade)
+        raise MissingDependencyError(f"{_no_runtime(info, path)} ({one_line(exc)})") from exc
+    except EdgeAVError:
+        raise
+    except Exception as exc:  # bytes that match their manifest but that this runtime cannot read
+        raise ExportError(f"{info.title} cannot read {path} ({one_line(exc)}); its bytes match the manifest, so "
+                          "the export wrote a file this runtime refuses: re-export it, or update the runtime to "
+                          "the version in the manifest's tools") from exc
+
+
+def _no_runtime(info: TargetInfo, path: Path) -> str:
+    return f"no {info.title} runtime to open {path.name}; install it with: pip install 'edgeav[{info.pip_extra}]'"
 
 
 def _unknown_target(name: str) -> str:

@@ -12,7 +12,7 @@ from edgeav.models.rewrites import get_check, get_rewrite
 from export_targets import formats
 from export_targets.formats import FORMATS, open_artifact
 from export_targets.runtime import ArtifactRunner
-from export_targets.target import ExportTarget, TargetInfo
+from export_targets.target import TargetInfo
 
 PACKAGE = Path(formats.__file__).parent
 
@@ -92,18 +92,6 @@ def test_open_artifact_refuses_an_unknown_suffix_and_a_missing_runtime(monkeypat
     monkeypatch.setattr(TargetInfo, "runtime_module", lambda self: None)
     with pytest.raises(MissingDependencyError, match=r"no ONNX runtime to open m\.onnx; install it with: pip install 'edgeav\[onnx\]'"):
         open_artifact(tmp_path / "m.onnx")
-
-
-def test_open_artifact_passes_threads_to_the_format_runner(monkeypatch, tmp_path: Path) -> None:
-    seen = {}
-
-    def load(self: ExportTarget, path: Path, io_spec=None, threads=None) -> str:
-        seen.update(format=self.info.name, path=path, threads=threads)
-        return "runner"
-
-    monkeypatch.setattr(ExportTarget, "load", load)
-    assert open_artifact(tmp_path / "m.pte", threads=3) == "runner"
-    assert seen == {"format": "executorch", "path": tmp_path / "m.pte", "threads": 3}
 
 
 def test_coreml_runner_is_an_artifact_runner_that_refuses_off_macos(monkeypatch, tmp_path: Path) -> None:

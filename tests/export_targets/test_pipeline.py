@@ -11,93 +11,20 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
 from edgeav.errors import ExportError, InputShapeError, ParityError, StorageError
 from export_targets import pipeline
-from export_targets.target import (
-    ArtifactStructure,
-    ExportTarget,
-    LoweringReport,
-    TensorInfo,
-)
-from export_targets.formats import format_info
 from export_targets.request import ExportRequest, ExportSubject
+from stand_ins import StandIn, export, stand_ins, visible  # noqa: F401  (stand_ins is a fixture)
 
 MANIFEST_FIELDS = {
     "model", "config", "version", "target", "precision", "io", "sha256", "size_bytes", "tools",
     "rewrites", "warnings", "lowering", "parity", "export_seconds", "weights", "ops", "artifact_io",
 }
-
-
-class StandIn(ExportTarget):
-    """'Lowers' by keeping the module; its runner is eager PyTorch plus optional noise."""
-
-    noise = 0.0
-    fail_with: Exception | None = None
-    input_shape_override: tuple[int, ...] | None = None
-
-    def __init__(self, name: str) -> None:
-        self.info = format_info(name)
-        self.model: torch.nn.Module | None = None
-        self.io = None
-
-    def lower(self, request) -> LoweringReport:
-        model, example_inputs, io_spec, precision, dest = request.fields()
-        if dest.suffix == ".mlpackage":
-            dest.mkdir()
-            (dest / "Manifest.json").write_text("{}")
-        else:
-            dest.write_bytes(b"artifact of " + self.info.name.encode())
-        if self.fail_with is not None:
-            raise self.fail_with
-        self.model, self.io = model, io_spec
-        return LoweringReport(details={"stand_in": True}, ops=("conv",))
-
-    def inspect(self, path: Path) -> ArtifactStructure:
-        ins = [TensorInfo(t.name, t.shape, t.dtype) for t in self.io.inputs]
-        if self.input_shape_override:
-            ins[0] = dataclasses.replace(ins[0], shape=self.input_shape_override)
-        outs = tuple(TensorInfo(t.name, t.shape, t.dtype) for t in self.io.outputs)
-        return ArtifactStructure(inputs=tuple(ins), outputs=outs, ops=())
-
-    def load(self, path: Path, io_spec=None):
-        outer = self
-
-        class Runner:
-            def run(self, inputs: Sequence[torch.Tensor]) -> list[np.ndarray]:
-                with torch.no_grad():
-                    out = outer.model(*inputs).numpy()
-                return [out + outer.noise * np.random.default_rng(0).standard_normal(out.shape).astype(np.float32)]
-
-        return Runner()
-
-
-@pytest.fixture
-def stand_ins(monkeypatch: pytest.MonkeyPatch) -> dict[str, StandIn]:
-    made: dict[str, StandIn] = {}
-
-    def get_target(name: str) -> StandIn:
-        made[name] = made.get(name) or StandIn(name)
-        return made[name]
-
-    monkeypatch.setattr(pipeline, "get_target", get_target)
-    monkeypatch.setattr(StandIn, "fail_with", None)
-    return made
-
-
-def export(entry, out: Path, targets: str = "android", weights=None, **kw):
-    subject = ExportSubject.from_entry(entry, entry.build(), weights=weights)
-    return pipeline.export_model(subject, ExportRequest(targets, out, samples=2, jobs=1), **kw)
-
-
-def visible(out: Path) -> list[str]:
-    return sorted(p.name for p in out.iterdir()) if out.exists() else []
 
 
 def test_writes_artifact_and_manifest_per_format(tiny_av_entry, stand_ins, tmp_path: Path) -> None:
@@ -270,7 +197,7 @@ def test_an_unwritable_out_is_one_line_naming_it(tiny_av_entry, stand_ins, tmp_p
     assert stand_ins == {} and visible(tmp_path) == []
 
 
-@pytest.mark.slow  # two spawned workers import torch: ~25 s on one core
+@pytest.mark.converter  # two spawned workers import torch: ~25 s on one core
 def test_jobs_2_a_failing_format_stops_the_other_and_leaves_nothing(tiny_av_entry, tmp_path, monkeypatch) -> None:
     import workers_for_tests
 
