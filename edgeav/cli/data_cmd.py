@@ -1,6 +1,7 @@
 """`edgeav data`: make synthetic datasets on disk, draw samples of any dataset, and summarise it.
 
     edgeav data make synthetic-ms3 --out DIR --scenes 1000 --seed 0
+    edgeav data check DIR             (every file readable, audio finite/in range/long enough, mask sizes)
     edgeav data show DIR              (or a spec such as synthetic-s4)
     edgeav data stats DIR --oracles
 """
@@ -8,11 +9,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import sys
 import time
 from pathlib import Path
 
-from edgeav.errors import UsageError
+from edgeav.errors import DataError, UsageError
+from edgeav.files import ensure_writable_dir
 
+MANIFEST = "edgeav_dataset.json"  # what `data make` writes at the root of every dataset
 SYNTHETIC_AV = ("synthetic-s4", "synthetic-ms3", "synthetic-avss")
 SYNTHETIC_SALIENCY = ("synthetic-saliency", "synthetic-saliency-images")
 COUNT_KEY = {"synthetic-saliency": "clips", "synthetic-saliency-images": "images"}
@@ -31,7 +36,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     make.add_argument("--seed", type=int, default=0)
     make.add_argument("--split", choices=("all", "train", "val", "test"), default="all")
     make.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="writer processes")
+    make.add_argument("--overwrite", action="store_true", help="write into a non-empty --out (default: refuse)")
     make.set_defaults(func=run_make)
+
+    check = verbs.add_parser("check", help="validate every file of a dataset folder (lists every problem)")
+    check.add_argument("source", help="a dataset folder (AVSBench layout) or avsbench-KIND:PATH")
+    check.add_argument("--split", choices=("all", "train", "val", "test"), default="all")
+    check.add_argument("--quick", action="store_true", help="headers only (what opening a dataset checks)")
+    check.set_defaults(func=run_check)
 
     show = verbs.add_parser("show", help="draw samples with their masks or saliency into a PNG grid")
     show.add_argument("source", help="a dataset folder or spec (see edgeav.data.registry)")
@@ -68,6 +80,16 @@ def run_make(args: argparse.Namespace) -> int:
         raise UsageError(f"'data make' writes synthetic data; choose one of {', '.join(SYNTHETIC_AV + SYNTHETIC_SALIENCY)}")
     if args.scenes < 1:
         raise UsageError("--scenes must be at least 1")
+    out = Path(args.out)
+    if out.is_file() or (out.is_dir() and any(out.iterdir())):
+        if not args.overwrite:
+            raise UsageError(f"--out {out} is not empty; writing into it would mix two datasets; choose an empty "
+                             "folder, or pass --overwrite to replace it")
+        if not (out / MANIFEST).is_file():  # --overwrite deletes only what `data make` wrote
+            raise UsageError(f"--out {out} is not empty and holds no {MANIFEST} (not a dataset `edgeav data make` "
+                             "wrote); --overwrite will not delete it: choose an empty folder")
+        shutil.rmtree(out)
+    ensure_writable_dir(out, "--out")
     spec = _spec_with(args.spec, **{COUNT_KEY.get(scheme, "scenes"): args.scenes, "seed": args.seed})
     splits = ("train", "val", "test") if args.split == "all" else (args.split,)
     if scheme == "synthetic-saliency":
@@ -88,6 +110,33 @@ def run_make(args: argparse.Namespace) -> int:
                 write_saliency_images(dataset, args.out, split)
                 progress.advance(task, len(dataset))
     console.print(f"wrote {args.out} in {time.perf_counter() - start:.1f} s  (read it back with: edgeav data show {args.out})")
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Every problem of every split of a dataset folder, one line each; exit 2 when there is any."""
+    from edgeav.data.avsbench import READERS, available_splits
+    from edgeav.data.check import dataset_problems
+    from edgeav.data.registry import detect_spec
+
+    spec = args.source if ":" in args.source else detect_spec(args.source)
+    scheme, _, root = spec.partition(":")
+    kind = scheme.removeprefix("avsbench-")
+    if kind not in READERS or not root:
+        raise UsageError(f"'data check' reads AVSBench layouts (avsbench-s4|ms3|avss:PATH or their folder), not '{spec}'")
+    splits = available_splits(root, kind) if args.split == "all" else [args.split]
+    problems: list[str] = []
+    for split in splits:
+        reader = READERS[kind](root, split, check_files=False)  # list every problem, not the first
+        found = dataset_problems(reader, full=not args.quick)
+        print(f"{split}: {len(reader)} clips, {len(found)} problems", file=sys.stderr)
+        problems += found
+    for line in problems:
+        print(line)
+    if problems:
+        raise DataError(f"{root}: {len(problems)} problems (listed above, one per line); fix them and run "
+                        f"`edgeav data check {args.source}` again")
+    print(f"{root}: every file of {', '.join(splits)} is readable and consistent", file=sys.stderr)
     return 0
 
 

@@ -109,3 +109,70 @@ def official_tree(tmp_path: Path) -> Path:
             w.setframerate(16000)
             w.writeframes(pcm.tobytes())
     return root
+
+
+# ---------------------------------------------------------------- a made dataset and its corrupted copies
+MADE_SPEC = "synthetic-ms3:image_size=64"
+MADE_SCENES = 10  # val and test get 2 clips each: a bad file can sit in a clip other than the first
+
+
+@pytest.fixture(scope="session")
+def made_ms3(tmp_path_factory) -> Path:
+    """An MS3-layout dataset written once per session by ``edgeav data make``'s writer (10/2/2 clips at 64²)."""
+    from edgeav.data.avsbench import write_avsbench
+    from edgeav.data.registry import open_dataset
+
+    root = tmp_path_factory.mktemp("made") / "ms3"
+    for split in ("train", "val", "test"):
+        write_avsbench(open_dataset(f"{MADE_SPEC},scenes={MADE_SCENES}", split), root, split=split)
+    return root
+
+
+def _write_float_wav(path: Path, pcm: np.ndarray, rate: int = 16000) -> None:
+    import soundfile
+
+    soundfile.write(str(path), pcm.astype(np.float32), rate, subtype="FLOAT")
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _pcm(path: Path) -> np.ndarray:
+    from edgeav.data.wav import load_wav
+
+    return load_wav(path, 16000)
+
+
+# name -> (file it damages, relative to ms3_data, how). One per finding of the issue's sweep.
+CORRUPTIONS = {
+    "truncated_png": ("visual_frames/ms3_val_000001/ms3_val_000001.mp4_3.png", _truncate),
+    "deleted_wav": ("audio_wav/val/ms3_val_000001.wav", Path.unlink),
+    "nan_wav": ("audio_wav/val/ms3_val_000001.wav",
+                lambda p: _write_float_wav(p, np.where(np.arange(80000) == 7, np.nan, 0.1))),
+    "random_bytes_wav": ("audio_wav/val/ms3_val_000001.wav",
+                         lambda p: p.write_bytes(np.random.default_rng(0).bytes(20000))),
+    "loud_wav": ("audio_wav/val/ms3_val_000001.wav", lambda p: _write_float_wav(p, _pcm(p) * 1000)),
+    "short_wav": ("audio_wav/val/ms3_val_000001.wav", lambda p: _write_float_wav(p, _pcm(p)[:4800])),
+    "mask_size": ("gt_masks/val/ms3_val_000001/ms3_val_000001_2.png",
+                  lambda p: Image.open(p).resize((48, 32)).save(p)),
+}
+
+
+@pytest.fixture
+def corrupted(made_ms3: Path, tmp_path: Path):
+    """``corrupted(*names)``: a copy of the made dataset with those CORRUPTIONS applied -> (root, damaged files)."""
+    import shutil
+
+    def make(*names: str) -> tuple[Path, list[Path]]:
+        root = tmp_path / "copy"
+        shutil.copytree(made_ms3, root)
+        damaged = []
+        for name in names:
+            rel, damage = CORRUPTIONS[name]
+            path = root / "Multi-sources" / "ms3_data" / rel
+            damage(path)
+            damaged.append(path)
+        return root, damaged
+
+    return make

@@ -66,7 +66,8 @@ class _AVSBenchObject(torch.utils.data.Dataset):
 
     layout: BinaryLayout
 
-    def __init__(self, root: str | Path, split: str = "train", *, image_size: int = 224, sample_rate: int = 16000):
+    def __init__(self, root: str | Path, split: str = "train", *, image_size: int = 224, sample_rate: int = 16000,
+                 check_files: bool = True):
         _check_split(split)
         lay = self.layout
         self.base = subset_root(root, lay.folder, lay.csv)
@@ -80,7 +81,8 @@ class _AVSBenchObject(torch.utils.data.Dataset):
             raise DataError(f"{csv_path} lists no videos for split '{split}'")
         # A tree has wavs (then every clip needs its own) or only the pickled log-mel (the S4 download).
         self.has_wavs = any(self._path(lay.wav, n, c).exists() for n, c in self.items)
-        quick_check(self, root)
+        if check_files:  # headers only; `edgeav data check` decodes every file
+            quick_check(self, root)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -154,7 +156,8 @@ def read_label_index(path: Path) -> dict[str, int]:
 class AVSBenchAVSS(torch.utils.data.Dataset):
     """AVSBench-semantic (AVSS): per-pixel category masks of the sounding objects, 0 = background."""
 
-    def __init__(self, root: str | Path, split: str = "train", *, image_size: int = 224, sample_rate: int = 16000):
+    def __init__(self, root: str | Path, split: str = "train", *, image_size: int = 224, sample_rate: int = 16000,
+                 check_files: bool = True):
         _check_split(split)
         self.base = subset_root(root, AVSS_FOLDER, AVSS_CSV)
         self.split, self.size, self.sample_rate = split, (image_size, image_size), sample_rate
@@ -168,7 +171,8 @@ class AVSBenchAVSS(torch.utils.data.Dataset):
         self.class_names = [n for n, _ in sorted(label_index.items(), key=lambda kv: kv[1])][1:]
         self.palette = avss_palette(max(AVSS_NUM_CLASSES, len(label_index)))
 
-        quick_check(self, root)
+        if check_files:  # headers only; `edgeav data check` decodes every file
+            quick_check(self, root)
 
     def __len__(self) -> int:
         return len(self.items)
