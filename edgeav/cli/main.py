@@ -22,6 +22,7 @@ VERB_MODULES = (
     "edgeav.cli.data_cmd",
     "edgeav.cli.bench_cmd",
     "edgeav.cli.app_cmd",
+    "edgeav.cli.device_cmd",
 )
 
 
