@@ -18,6 +18,7 @@ from bench.profiles import DeviceProfile
 from bench.stats import Ratio, Stats, ratios
 from bench.targets import BenchTarget, check_same_inputs
 from edgeav.errors import EdgeAVError
+from edgeav.files import one_line
 
 
 @dataclass
@@ -31,6 +32,7 @@ class BenchReport:
     calibrated: dict[str, dict[str, CalibratedEstimate]] = field(default_factory=dict)
     comparison: dict[str, list[float]] = field(default_factory=dict)  # label -> interleaved ms
     ratios: list[Ratio] = field(default_factory=list)
+    interrupted: bool = False  # Ctrl-C stopped the run; measurements after it carry that as their error
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -46,6 +48,8 @@ class BenchReport:
                 "stats": {k: Stats.of(v).to_dict() for k, v in self.comparison.items()},
                 "ratios": [r.__dict__ for r in self.ratios],
             } if self.comparison else None,
+            "failed": [m.target.label for m in self.measurements if m.error],
+            "interrupted": self.interrupted,
         }
 
 
@@ -59,19 +63,35 @@ def run_bench(targets: Sequence[BenchTarget], device: Device, settings: RunSetti
     (the roofline floor, and the host-calibrated estimate when a calibration is given)."""
     report = BenchReport(device=device.name, settings=settings)
     say = progress or (lambda _m: None)
-    for target in targets:
+    for i, target in enumerate(targets):
         say(f"timing {target.label}")
-        reason = device.unsupported(target)
-        report.measurements.append(
-            Measurement(target, device.name, settings.threads, None, error=reason) if reason
-            else device.measure(target, settings)
-        )
+        try:
+            report.measurements.append(_measure(device, target, settings))
+        except KeyboardInterrupt:  # keep what was measured: the caller still writes the report
+            report.measurements += [Measurement(t, device.name, settings.threads, None,
+                                                error="interrupted (Ctrl-C) before it was measured")
+                                    for t in targets[i:]]
+            report.interrupted = True
+            return report
     if profiles:
         say("estimating on device profiles")
         report.estimates = estimates_for(targets, profiles, settings.threads)
         if calibration is not None:
             report.calibrated = calibrated_for(targets, profiles, calibration)
     return report
+
+
+def _measure(device: Device, target: BenchTarget, settings: RunSettings) -> Measurement:
+    """One target's measurement; any failure is recorded in it (one line), so the other targets still run."""
+    reason = device.unsupported(target)
+    if reason:
+        return Measurement(target, device.name, settings.threads, None, error=reason)
+    try:
+        return device.measure(target, settings)
+    except EdgeAVError as exc:
+        return Measurement(target, device.name, settings.threads, None, error=str(exc))
+    except Exception as exc:  # a runtime crashing on one artifact must not discard the others' numbers
+        return Measurement(target, device.name, settings.threads, None, error=f"failed while measured: {one_line(exc)}")
 
 
 def run_compare(targets: Sequence[BenchTarget], device: Device, settings: RunSettings,

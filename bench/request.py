@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.calibration import Calibration
-from bench.devices import RunSettings, get_device
+from bench.devices import Measurement, RunSettings, get_device
 from bench.harness import BenchReport, Progress, run_bench, run_compare
 from bench.profiles import DeviceProfile, get_profile
-from bench.targets import eager_twin, resolve_target
-from edgeav.errors import UsageError
+from bench.targets import EAGER_PREFIX, BenchTarget, eager_twin, resolve_target
+from edgeav.errors import EdgeAVError, UsageError
+from edgeav.files import one_line
 
 DEFAULT_PROFILES = ("sd8gen2", "sd8gen3", "sd8elite")
 
@@ -62,18 +63,56 @@ class BenchRequest:
 
 
 def benchmark(request: BenchRequest, progress: Progress | None = None) -> BenchReport:
-    """Time (or interleave) the request's targets on its device; UsageError when the device cannot run here."""
+    """Time (or interleave) the request's targets on its device; UsageError when the device cannot run here.
+
+    A target that cannot be read (no manifest, one that does not describe it) or fails while it is opened or run
+    is recorded in the report with its error line, in the order given, and the others are still measured:
+    one bad artifact never discards a call's measurements. ``--compare`` needs every target, so there the first
+    failure is raised before anything runs.
+    """
     device = get_device(request.device, request.runner_dir)
     reason = device.skip_reason()
     if reason:
         raise UsageError(f"device {request.device} cannot run benchmarks: {reason}")
-    targets = [resolve_target(t) for t in request.targets]
-    if request.eager:
+    resolved = [_resolve(t) for t in request.targets]
+    targets = [r for r in resolved if isinstance(r, BenchTarget)]
+    if request.eager and targets:
         targets.append(eager_twin(next((t for t in targets if t.path), targets[0])))
     if request.compare:
+        failure = next((r for r in resolved if isinstance(r, EdgeAVError)), None)
+        if failure is not None:
+            raise failure
         return run_compare(targets, device, request.settings, progress)
-    return run_bench(targets, device, request.settings, request.resolved_profiles, progress,
-                     request.loaded_calibration)
+    report = (run_bench(targets, device, request.settings, request.resolved_profiles, progress,
+                        request.loaded_calibration) if targets else BenchReport(device.name, request.settings))
+    report.measurements = _in_request_order(request, resolved, report.measurements, device.name)
+    return report
+
+
+def _resolve(spec: str | Path) -> BenchTarget | EdgeAVError:
+    try:
+        return resolve_target(spec)
+    except EdgeAVError as exc:
+        return exc
+    except Exception as exc:  # a manifest of the wrong shape: recorded like any other unreadable target
+        return UsageError(f"{spec}: {one_line(exc)}")
+
+
+def _in_request_order(request: BenchRequest, resolved: list[BenchTarget | EdgeAVError],
+                      measured: list[Measurement], device: str) -> list[Measurement]:
+    """The measurements in the order the targets were given, a failure record where a target could not be read."""
+    done = iter(measured)
+    out = [next(done) if isinstance(r, BenchTarget) else _failed(spec, r, device, request.threads)
+           for spec, r in zip(request.targets, resolved)]
+    return out + list(done)  # the eager twin comes last
+
+
+def _failed(spec: str | Path, error: EdgeAVError, device: str, threads: int) -> Measurement:
+    text = str(spec)
+    eager = text.startswith(EAGER_PREFIX)
+    target = BenchTarget(label=text if eager else Path(text).name, format="eager" if eager else Path(text).suffix.lstrip("."),
+                         model="?", config="?", precision="?", path=None if eager else Path(text))
+    return Measurement(target, device, threads, None, error=str(error))
 
 
 def profile_keys(spec: str) -> tuple[str, ...]:

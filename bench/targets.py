@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from edgeav.errors import UsageError
+from edgeav.errors import EdgeAVError, UsageError
+from edgeav.files import size_of
 from edgeav.registry import ModelEntry, get_model_entry, load_model
 from edgeav.specs import IOSpec
 from edgeav.tasks import get_task
@@ -39,8 +40,8 @@ class BenchTarget:
 
     @property
     def size_mb(self) -> float | None:
-        size = self.manifest.get("size_bytes")
-        return size / 1e6 if size else None
+        """The artifact's size on disk (a package: its whole tree), not what its manifest claims."""
+        return size_of(self.path) / 1e6 if self.path is not None and self.path.exists() else None
 
     def entry(self) -> ModelEntry:
         return get_model_entry(self.model)
@@ -65,7 +66,10 @@ class BenchTarget:
             value = self.manifest.get(key)
             if isinstance(value, dict) and "name" in value:
                 return str(value["name"]), _float_or_none(value.get("value"))
-        return get_task(self.entry().task).title, None
+        try:
+            return get_task(self.entry().task).title, None
+        except EdgeAVError:  # a target that failed before its model was known
+            return "", None
 
 
 def resolve_target(spec: str | Path) -> BenchTarget:

@@ -48,6 +48,14 @@ def digest(path: str | Path) -> tuple[str, int]:
     return tree.hexdigest(), size
 
 
+def size_of(path: str | Path) -> int:
+    """Bytes of a file, or of every file under a directory (e.g. an .mlpackage)."""
+    path = Path(path)
+    if path.is_file():
+        return path.stat().st_size
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
 def write_atomically(path: str | Path, write: Callable[[BinaryIO], Any]) -> Path:
     """Call ``write`` on a temporary file beside ``path``, then rename it over ``path``.
 

@@ -8,13 +8,15 @@ A thin wrapper over ``bench.harness``: validate options, resolve targets, run, p
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
 
 from edgeav.cli.console import live_console
-from edgeav.errors import UsageError
+from edgeav.errors import EdgeAVError, UsageError
+from edgeav.files import ensure_writable_dir, storage_errors
 from edgeav.tasks import get_task
 
 _DEFAULT_PROFILES = "sd8gen2,sd8gen3,sd8elite"  # bench.request.DEFAULT_PROFILES, as the flag reads it
@@ -59,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         per_op=args.per_op, per_op_runs=args.per_op_runs, compare=args.compare, eager=args.eager,
         profiles=profile_keys(args.profiles), calibration=args.calibration, runner_dir=args.runner_dir,
     )
+    ensure_writable_dir(args.out)  # before the runs: their numbers must have somewhere to go
     console = Console(width=None if Console().is_terminal else 180)  # files and pipes get the whole table
     # The runtimes' native log lines (ExecuTorch's CPU probing on every load) stay off the terminal.
     with live_console().status("benchmarking…") as live, runtime_output_hidden(not args.verbose):
@@ -69,12 +72,27 @@ def run(args: argparse.Namespace) -> int:
         for m in report.measurements:
             if m.profile:
                 console.print(per_op_table(m, args.top))
-        console.print(summary_table(report, get_task(report.measurements[0].target.entry().task).title))
+        console.print(summary_table(report, _metric_title(report)))
     for m in report.measurements:
         for note in m.notes:
             console.print(f"[yellow]{escape(m.target.label)}: {escape(note)}[/]", soft_wrap=True)
-        if m.error:
-            console.print(f"[red]{escape(m.target.label)}: {escape(m.error)}[/]", soft_wrap=True)
-    for path in write_outputs(report, args.out, "compare" if args.compare else "bench"):
+    with storage_errors(args.out):
+        written = write_outputs(report, args.out, "compare" if args.compare else "bench")
+    for path in written:
         console.print(f"wrote {escape(str(path))}", soft_wrap=True)
-    return 0 if all(m.stats for m in report.measurements) else 2
+    failed = [m for m in report.measurements if m.error]
+    for m in failed:  # one line each, after the tables: what failed and why (also in the JSON, per target)
+        print(f"edgeav: error: {m.target.label}: {m.error}", file=sys.stderr)
+    if report.interrupted:
+        return 130
+    return 2 if failed or not all(m.stats for m in report.measurements) else 0
+
+
+def _metric_title(report) -> str:
+    """The task metric's title, from the first target whose model the registry knows (a failed one may not)."""
+    for m in report.measurements:
+        try:
+            return get_task(m.target.entry().task).title
+        except EdgeAVError:
+            continue
+    return "metric"

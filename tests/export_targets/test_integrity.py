@@ -15,7 +15,7 @@ from export_targets.formats import format_of, open_artifact
 from export_targets.integrity import verified_manifest
 from export_targets.manifest import manifest_path
 from export_targets.target import ExportTarget
-from stand_ins import StandIn, export, stand_ins  # noqa: F401  (stand_ins is a fixture)
+from stand_ins import export, stand_ins, standin_structure  # noqa: F401  (fixtures)
 
 FORMATS = ("executorch", "litert", "coreml", "onnx")
 FIX = "re-export the artifact (`edgeav export` writes both), or remove the stale manifest"
@@ -25,20 +25,6 @@ FIX = "re-export the artifact (`edgeav export` writes both), or remove the stale
 def artifacts(tiny_av_entry, stand_ins, tmp_path) -> dict[str, Path]:
     """TinyAV 'exported' (stand-in bytes, real manifests) to every format."""
     return {r.format: r.path for r in export(tiny_av_entry, tmp_path / "dist", "all")}
-
-
-@pytest.fixture
-def standin_structure(monkeypatch, tiny_av_entry) -> None:
-    """Opening reads the stand-in's declared I/O, as the real runtimes read an artifact's."""
-    spec = tiny_av_entry.io_spec(tiny_av_entry.config("small"))
-
-    def inspect(self, path):
-        target = StandIn(self.info.name)
-        target.io = spec
-        return target.inspect(path)
-
-    monkeypatch.setattr(ExportTarget, "inspect", inspect)
-    monkeypatch.setattr(ExportTarget, "load", lambda self, path, io_spec=None, threads=None: ("runner", threads))
 
 
 def rehash(artifact: Path) -> None:
@@ -73,7 +59,7 @@ def test_corrupt_bytes_of_each_format_are_one_line_naming_both_files(artifacts, 
     assert "changed or corrupted since export" in msg and msg.endswith(FIX) and "\n" not in msg
 
 
-@pytest.mark.slow  # imports each runtime: ~70 s on one core
+@pytest.mark.converter  # imports each runtime: ~70 s on one core
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_bytes_the_runtime_cannot_read_are_one_line_for_each_format(artifacts, fmt) -> None:
     path = artifacts[fmt]  # stand-in bytes with a manifest that matches them: each real runtime's reader refuses

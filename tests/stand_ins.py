@@ -1,7 +1,8 @@
 """Stand-in converters for export tests: each format is replaced by an in-memory 'lowering' that keeps the module,
 so the pipeline's mechanics (staging, verification, manifests, errors) run in milliseconds.
 
-Import the fixture into a test module: ``from stand_ins import StandIn, export, stand_ins, visible``.
+Shared by export and bench tests (tests/ is on sys.path through its conftest.py); import the fixtures into a
+test module: ``from stand_ins import StandIn, export, stand_ins, standin_structure, visible``.
 """
 from __future__ import annotations
 
@@ -82,3 +83,18 @@ def export(entry, out: Path, targets: str = "android", weights=None, **kw):
 
 def visible(out: Path) -> list[str]:
     return sorted(p.name for p in out.iterdir()) if out.exists() else []
+
+
+@pytest.fixture
+def standin_structure(monkeypatch: pytest.MonkeyPatch, tiny_av_entry) -> None:
+    """Opening a stand-in artifact reads the stand-in's declared I/O (as real runtimes read an artifact's) and
+    loads a ("runner", threads) marker instead of a runtime."""
+    spec = tiny_av_entry.io_spec(tiny_av_entry.config("small"))
+
+    def inspect(self, path):
+        target = StandIn(self.info.name)
+        target.io = spec
+        return target.inspect(path)
+
+    monkeypatch.setattr(ExportTarget, "inspect", inspect)
+    monkeypatch.setattr(ExportTarget, "load", lambda self, path, io_spec=None, threads=None: ("runner", threads))
