@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from rich.table import Table
 
 from edgeav.cli.app_cmd import check_app, install_into_app
 from edgeav.cli.console import live_console
-from edgeav.errors import UsageError
+from edgeav.errors import Interrupted, UsageError
 from edgeav.registry import get_model_entry, load_model
 from export_targets.formats import FORMATS, PRESETS
 from export_targets.pipeline import STAGES, ExportResult, export_model
@@ -98,8 +99,15 @@ def run(args: argparse.Namespace) -> int:
 
     subject = ExportSubject.from_registry(loaded)
     int8 = _int8_plan(request, subject, err) if request.precision == "int8" else None
-    with _progress(err, request.format_names) as on_stage:
-        results = export_model(subject, request, on_stage, int8=int8)
+    try:
+        with _progress(err, request.format_names) as on_stage:
+            results = export_model(subject, request, on_stage, int8=int8)
+    except Interrupted as exc:  # SIGTERM: the staging folder is gone, --out is as it was (or complete)
+        print(f"edgeav: {exc}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print(f"edgeav: export interrupted (Ctrl-C): nothing half-written is left in {request.out_dir}", file=sys.stderr)
+        return 130
     _print_summary(Console(), results, f"{loaded.entry.name} [{loaded.config_name}] → {args.out}")
     if args.app is not None:
         models = install_into_app(args.app, [r.path for r in results])

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
+import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,7 @@ import torch
 from edgeav import registry
 from edgeav.cli.main import main
 from export_targets import pipeline
+from stand_ins import StandIn, stand_ins  # noqa: F401  (stand_ins is a fixture)
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -111,3 +115,33 @@ def test_export_with_checkpoint_records_it(registry_with_tiny_av, capsys, tmp_pa
     assert "NO CHECKPOINT" not in stderr
     weights = json.loads((out / "tinyav_small_fp32.onnx.json").read_text())["weights"]
     assert weights["source"] == "checkpoint" and weights["key"] == "state_dict" and weights["path"] == str(ckpt)
+
+
+@pytest.mark.parametrize(("sig", "message"), [
+    (signal.SIGTERM, "edgeav: export stopped by SIGTERM: nothing half-written is left in {out}"),
+    (signal.SIGINT, "edgeav: export interrupted (Ctrl-C): nothing half-written is left in {out}"),
+])
+def test_a_signal_while_lowering_leaves_nothing_half_written(registry_with_tiny_av, stand_ins, capsys, tmp_path,
+                                                             monkeypatch, sig, message) -> None:
+    def lower(self, request):
+        request.dest.write_bytes(b"half an artifact")
+        os.kill(os.getpid(), sig)  # as `kill PID` / Ctrl-C would, mid-conversion
+
+    monkeypatch.setattr(StandIn, "lower", lower)
+    (tmp_path / "dist").mkdir()
+    (tmp_path / "dist" / "keep.pte").write_text("an earlier export")
+    code, _, err = run(capsys, "--model", "tinyav", "--target", "onnx", "--out", str(tmp_path / "dist"))
+    assert code == 130 and err.rstrip().splitlines()[-1].startswith(message.format(out=tmp_path / "dist"))
+    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == ["keep.pte"]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_permission_denied_on_out_is_one_line(registry_with_tiny_av, stand_ins, capsys, tmp_path, monkeypatch) -> None:
+    def refuse(*args, **kwargs):  # tests run as root, which chmod cannot stop: the OS's answer, simulated
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(tmp_path / "locked"))
+
+    monkeypatch.setattr("tempfile.mkdtemp", refuse)
+    code, _, err = run(capsys, "--model", "tinyav", "--target", "onnx", "--out", str(tmp_path / "locked"))
+    assert_one_line_error(code, err, f"{tmp_path / 'locked'}: permission denied; fix its permissions or choose "
+                                     "another --out")
+    assert not (tmp_path / "locked").exists()
