@@ -70,8 +70,12 @@ _TORCH_SAVE_MAGIC = (b"PK\x03\x04", b"\x80")
 
 
 def _read(path: Path) -> Any:
-    with path.open("rb") as f:
-        head = f.read(4)
+    try:
+        with path.open("rb") as f:
+            head = f.read(4)
+    except PermissionError:
+        raise CheckpointError(f"cannot read checkpoint '{path}': permission denied; fix its permissions (chmod u+r) "
+                              "or copy it somewhere readable") from None
     if not head.startswith(_TORCH_SAVE_MAGIC):
         raise CheckpointError(
             f"'{path}' is not a PyTorch checkpoint (not a torch.save file); pass the .pt/.pth file that "

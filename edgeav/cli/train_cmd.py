@@ -106,7 +106,7 @@ def run_train(args: argparse.Namespace) -> int:
         steps=args.steps, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
         grad_clip=args.grad_clip, eval_every=args.eval_every, checkpoint_every=args.checkpoint_every, seed=args.seed,
     )
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)  # paths and commands stay whole lines
     meta = {"model": entry.name, "config": args.config or entry.default_config, "data": args.data}
     trainer = Trainer(model, get_objective(entry.name), _frames(args, entry, cfg, "train", model=model), train_cfg,
                       args.out, eval_set=_frames(args, entry, cfg, "val", model=model), model_meta=meta, device=device)
@@ -183,7 +183,7 @@ def _print_scores(console: Console, title: str, scores: dict, task: Task) -> Non
     console.print(scores_table(title, task, [("", scores)]))
     if scores.get("skipped"):
         first = scores["skipped_files"][0]
-        Console(stderr=True).print(f"warning: {scores['skipped']} samples skipped (unreadable, not scored); the first: "
+        Console(stderr=True, soft_wrap=True).print(f"warning: {scores['skipped']} samples skipped (unreadable, not scored); the first: "
                                    f"{escape(first)}; list them all with `edgeav data check`")
     if scores.get("per_category"):
         per = Table(title="per category (present in the ground truth)")

@@ -115,3 +115,17 @@ def test_cli_reports_checkpoint_errors_in_one_line(registry_with_tiny_av, capsys
     assert code == 2 and len(err) == 1 and "holds a list, not a state dict" in err[0]
     assert not out.exists()
 
+
+
+def test_an_unreadable_checkpoint_says_permission_not_truncated(model, tmp_path: Path, monkeypatch) -> None:
+    path = save(tmp_path / "w.pt", model.state_dict())
+    real_open = Path.open
+
+    def denied(self, *args, **kwargs):  # chmod 000 does not stop root, who runs CI: deny the read itself
+        if self == path:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", denied)
+    msg = error_of(model, path)
+    assert "permission denied" in msg and "truncated" not in msg and "re-download" not in msg

@@ -1,0 +1,96 @@
+"""`edgeav train | eval | quantize` through the real entry point: work is never lost, run folders are not
+overwritten, resumes continue exactly the run they name, and data meets only a model of its task."""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+from pathlib import Path
+
+import pytest
+
+from edgeav.cli.main import main
+from edgeav.train.trainer import Trainer
+
+SMALL = ["--model", "lightavseg", "--config", "small"]
+DATA = "synthetic-ms3:scenes=2,image_size=64"
+
+
+def _train(out: Path, *extra: str, data: str = DATA, steps: int = 2) -> list[str]:
+    return ["train", *SMALL, "--data", data, "--steps", str(steps), "--batch-size", "2", "--out", str(out), *extra]
+
+
+def test_ctrl_c_saves_and_the_printed_command_resumes_exactly(tmp_path, capsys, monkeypatch) -> None:
+    out = tmp_path / "run"
+    step = Trainer.train_step
+
+    def interrupted_at_2(self, s):
+        if s == 1:
+            os.kill(os.getpid(), signal.SIGINT)  # arrives during step 2: it finishes, then the run stops
+        return step(self, s)
+
+    monkeypatch.setattr(Trainer, "train_step", interrupted_at_2)
+    assert main(_train(out, "--lr", "0.001", steps=4)) == 130
+    err = capsys.readouterr().err
+    assert f"checkpoint of step 2 saved at {out / 'last.pt'}" in err
+    command = shlex.split(err.split("continue with: ", 1)[1].strip())
+    assert command[:2] == ["edgeav", "train"] and "--lr" in command and command[-2:] == ["--resume", str(out / "last.pt")]
+    monkeypatch.setattr(Trainer, "train_step", step)
+    assert main(command[1:]) == 0
+    steps = [json.loads(line)["step"] for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4]
+    capsys.readouterr()
+    assert main(command[1:]) == 0  # resuming a finished run: says so, names a file that exists
+    err = capsys.readouterr().err
+    assert "already finished its 4 steps" in err and (out / "last.pt").exists()
+    changed = [w if w != "0.001" else "0.002" for w in command[1:]]
+    assert main(changed) == 2
+    assert "--lr 0.002 (the run used 0.001)" in capsys.readouterr().err
+
+
+def test_an_unwritable_out_fails_before_any_work(capsys) -> None:
+    assert main(_train(Path("/sys/edgeav-run"))) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "/sys/edgeav-run" in err and "choose another --out" in err
+
+
+@pytest.mark.parametrize("verb", ["train", "eval", "quantize"])
+def test_saliency_data_to_a_segmentation_model_is_one_line(tmp_path, capsys, verb) -> None:
+    data = "synthetic-saliency:clips=2"
+    args = {"train": _train(tmp_path / "r", data=data),
+            "eval": ["eval", *SMALL, "--data", data],
+            "quantize": ["quantize", *SMALL, "--checkpoint", str(tmp_path / "none.pt"), "--data", data, "--out", str(tmp_path)]}[verb]
+    if verb == "quantize":
+        _checkpoint(tmp_path / "none.pt")
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("edgeav: error: --data synthetic-saliency:clips=2 is saliency data, but lightavseg is a segmentation "
+                   "model; pass segmentation data (e.g. synthetic-ms3 or avsbench-ms3:PATH) or a saliency model")
+
+
+def test_segmentation_data_to_a_saliency_model_is_one_line(capsys) -> None:
+    assert main(["eval", "--model", "dtfsal", "--config", "small", "--data", DATA]) == 2
+    assert "is segmentation data, but dtfsal is a saliency model" in capsys.readouterr().err
+
+
+def _checkpoint(path: Path) -> None:
+    import torch
+
+    from edgeav.registry import load_model
+
+    torch.save(load_model("lightavseg", "small").model.state_dict(), path)
+
+
+def test_quantizing_the_binary_model_on_semantic_data_is_refused(tmp_path, capsys) -> None:
+    _checkpoint(tmp_path / "w.pt")
+    args = ["quantize", *SMALL, "--checkpoint", str(tmp_path / "w.pt"), "--data", "synthetic-avss:scenes=2,image_size=64",
+            "--out", str(tmp_path / "q"), "--method", "ptq"]
+    assert main(args) == 2
+    assert "is semantic (AVSS) data, but lightavseg [small] predicts one binary mask; pass its multi-class config" in capsys.readouterr().err
+    assert not (tmp_path / "q" / "quantized.pt").exists()
+
+
+def test_shuffle_audio_with_one_clip_is_refused(capsys) -> None:
+    assert main(["eval", *SMALL, "--data", "synthetic-ms3:scenes=2,image_size=64", "--split", "val", "--shuffle-audio"]) == 2
+    assert "--shuffle-audio pairs each clip with another clip's audio, but this split has 1 clip" in capsys.readouterr().err
