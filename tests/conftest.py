@@ -110,3 +110,20 @@ def registry_with_tiny_av(monkeypatch: pytest.MonkeyPatch) -> ModelEntry:
     monkeypatch.setattr(registry, "_REGISTRY", {TINY_AV.name: TINY_AV})
     monkeypatch.setattr(registry, "_discovered", True)
     return TINY_AV
+
+
+# One trained checkpoint per session, shared by the int8, bench and artifact tests that need a model whose
+# accuracy can be lost (an untrained model scores ~0 whatever quantization does, so its gate proves nothing).
+TRAINED_DATA = "synthetic-ms3:scenes=24,image_size=64"
+
+
+@pytest.fixture(scope="session")
+def trained_lightavseg_small(tmp_path_factory: pytest.TempPathFactory):
+    """The small LightAVSeg after 120 steps on built-in scenes (about 30 s on one core): its last.pt."""
+    from edgeav.cli.main import main
+
+    run = tmp_path_factory.mktemp("trained") / "lightavseg-small"
+    code = main(["train", "--model", "lightavseg", "--config", "small", "--data", TRAINED_DATA, "--steps", "120",
+                 "--batch-size", "8", "--lr", "1e-3", "--out", str(run)])
+    assert code == 0
+    return run / "last.pt"

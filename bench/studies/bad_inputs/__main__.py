@@ -1,0 +1,3 @@
+from bench.studies.bad_inputs.sweep import main
+
+raise SystemExit(main())
