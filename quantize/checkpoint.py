@@ -8,7 +8,6 @@ same capture, same quantizer — and loads that state strictly, so a mismatch (a
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from edgeav.checkpoints import save_atomically
 from edgeav.errors import CheckpointError
+from edgeav.files import storage_errors
 from quantize.api import ModelRewrite, prepare
 from quantize.recipes import FloatModules
 from quantize.simulated import SimulatedQuantModel
@@ -31,12 +32,9 @@ VERSION = 3
 def save_quantized(sim: SimulatedQuantModel, record: Mapping[str, Any], path: Path) -> Path:
     """Write the prepared state + ``record`` (model, config, method, keep_fp32, data, ...) atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": FORMAT, "version": VERSION, "record": dict(record), "state": sim.network.state_dict()}
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
-    return path
+    with storage_errors(path.parent, "--out"):  # disk full, read-only: one line naming the folder
+        return save_atomically(payload, path)
 
 
 def read_record(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
@@ -46,6 +44,8 @@ def read_record(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         raise CheckpointError(f"--qat-checkpoint '{path}' does not exist; point it at the quantized.pt that `edgeav quantize` wrote")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
+    except PermissionError:
+        raise CheckpointError(f"cannot read quantization checkpoint '{path}': permission denied; fix its permissions") from None
     except Exception as exc:
         raise CheckpointError(f"cannot read quantization checkpoint '{path}' ({type(exc).__name__}); re-run `edgeav quantize`") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:

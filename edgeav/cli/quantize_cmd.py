@@ -13,7 +13,7 @@ from rich.markup import escape
 from edgeav.cli.scores import scores_table
 from edgeav.data.registry import data_task
 from edgeav.errors import UsageError
-from edgeav.files import write_json_atomically
+from edgeav.files import ensure_writable_dir, write_json_atomically
 from edgeav.registry import LoadedModel, load_model
 from edgeav.tasks import get_task
 from edgeav.train.evaluate import evaluate
@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
     resolve_targets(args.target)
     if args.steps < 1 or args.batch_size < 1:
         raise UsageError("--steps and --batch-size must be at least 1")
+    ensure_writable_dir(args.out, "--out")  # before the QAT steps, not after them
     console = Console(stderr=True)
     loaded = load_model(args.model, args.config, args.checkpoint)
     model, entry, config_name = loaded.model.eval(), loaded.entry, loaded.config_name

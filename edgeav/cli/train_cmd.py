@@ -15,7 +15,7 @@ from edgeav.cli.progress import fit_with_progress
 from edgeav.cli.runs import prepare_run_folder, resume_command, trim_logs
 from edgeav.cli.scores import scores_table
 from edgeav.errors import Interrupted, UsageError
-from edgeav.files import write_json_atomically
+from edgeav.files import storage_errors, write_json_atomically
 from edgeav.registry import get_model_entry, load_model
 from edgeav.tasks import Task, get_task
 from edgeav.train.audio_tagging import audio_trunk, load_audio_trunk
@@ -148,8 +148,9 @@ def run_eval(args: argparse.Namespace) -> int:
     title = f"{name} on {args.data} [{args.split}]" + (" — audio shuffled across clips" if args.shuffle_audio else "")
     _print_scores(Console(), title, scores, task)
     if args.json:
-        write_json_atomically(args.json, {"source": name, "data": args.data, "split": args.split,
-                                          "shuffled_audio": args.shuffle_audio, **scores})
+        with storage_errors(args.json, "--json"):
+            write_json_atomically(args.json, {"source": name, "data": args.data, "split": args.split,
+                                              "shuffled_audio": args.shuffle_audio, **scores})
     return 0
 
 

@@ -238,3 +238,24 @@ def test_only_the_deformable_sampler_is_stripped_of_every_observer() -> None:
         "avesformer-r18:query_generator": {"cat", "expand", "slice"},
         "lightavseg:frontend": {"linear", "cat", "reshape"},  # the reflect padding's pieces, the boundary
     }  # nothing in the deformable samplers
+
+
+@pytest.mark.parametrize(("record", "version", "expected"), [
+    ({"model": "dtfsal", "config": "small", "method": "qat"}, 3,
+     "--qat-checkpoint was made for dtfsal [small], not lightavseg [small]; pass the matching --model/--config"),
+    ({"model": "lightavseg", "config": "small", "method": "qat"}, 2,
+     "is quantization checkpoint version 2, this edgeav reads 3; re-run `edgeav quantize`"),
+])
+def test_a_qat_checkpoint_of_another_model_or_version_is_one_line(tmp_path, capsys, record, version, expected) -> None:
+    from edgeav.cli.main import main
+    from quantize.checkpoint import FORMAT, VERSION
+
+    assert VERSION == 3  # the expected message names it
+    path = tmp_path / "quantized.pt"
+    torch.save({"format": FORMAT, "version": version, "record": record, "state": {}}, path)
+    args = ["export", "--model", "lightavseg", "--config", "small", "--precision", "int8", "--qat-checkpoint", str(path),
+            "--target", "executorch", "--out", str(tmp_path / "out")]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert expected in err[-1]
+    assert not any(tmp_path.rglob("*.pte"))

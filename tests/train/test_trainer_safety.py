@@ -140,3 +140,17 @@ def test_resume_with_more_steps_notes_the_moved_schedule(tiny_set, tmp_path: Pat
     _trainer(tiny_set, tmp_path, steps=1).fit()
     longer = _trainer(tiny_set, tmp_path, steps=3)
     assert longer.resume(tmp_path / "last.pt") == ["--steps 3 (the run planned 1): the poly learning-rate schedule now ends at step 3"]
+
+
+def test_a_full_disk_while_saving_is_one_line_naming_the_run_folder(tiny_set, tmp_path: Path, monkeypatch) -> None:
+    import errno
+
+    from edgeav.errors import StorageError
+
+    def full(payload, f):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full)
+    with pytest.raises(StorageError, match=rf"{tmp_path}: no space left on the device; free space there or choose another --out"):
+        _trainer(tiny_set, tmp_path, steps=1).fit()
+    assert not list(tmp_path.glob("*.tmp")) and not (tmp_path / "last.pt").exists()
