@@ -1,8 +1,8 @@
 """What the harness benchmarks: an exported artifact (+ its manifest) or the PyTorch eager reference.
 
 The harness knows nothing of how an artifact was made: it reads the manifest beside it for the model,
-config, precision, I/O and figures, and asks ``export_targets.formats.open_artifact`` for the runner that export
-verification uses. ``eager:MODEL[:CONFIG]`` names the registry model itself as a target.
+config, precision, I/O and figures (verified to describe the artifact: export_targets/integrity.py), and asks
+``export_targets.formats.open_artifact`` for the runner that export verification uses. ``eager:MODEL[:CONFIG]`` names the registry model itself as a target.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from edgeav.specs import IOSpec
 from edgeav.tasks import get_task
 from export_targets.eager import EagerRunner
 from export_targets.formats import format_of, open_artifact
-from export_targets.manifest import read_manifest
+from export_targets.integrity import check_io_spec, verified_manifest
 from export_targets.runtime import ArtifactRunner, to_tensor
 
 EAGER_PREFIX = "eager:"
@@ -84,10 +84,13 @@ def resolve_target(spec: str | Path) -> BenchTarget:
                            precision="fp32")
     path = Path(text)
     info = format_of(path)
-    manifest = read_manifest(path)
-    return BenchTarget(label=path.name, format=info.name, model=str(manifest["model"]),
-                       config=str(manifest["config_name"]), precision=str(manifest.get("precision", "?")),
-                       path=path, manifest=manifest)
+    # Every device runs these bytes (a phone or an emulator without opening them here): verified now.
+    manifest = verified_manifest(path, info)
+    target = BenchTarget(label=path.name, format=info.name, model=str(manifest["model"]),
+                         config=str(manifest["config_name"]), precision=str(manifest.get("precision", "?")),
+                         path=path, manifest=manifest)
+    check_io_spec(path, manifest, target.io_spec())
+    return target
 
 
 def eager_twin(target: BenchTarget) -> BenchTarget:

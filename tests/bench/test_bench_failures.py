@@ -120,10 +120,21 @@ def test_an_unwritable_out_is_refused_before_anything_runs(dist, tmp_path, capsy
 
 def test_bench_reports_the_artifacts_real_size_not_the_manifests(dist) -> None:
     path = dist / "tinyav_small_fp32.onnx"
-    manifest = json.loads(manifest_path(path).read_text())
-    manifest["size_bytes"] = 123_000_000
-    manifest_path(path).write_text(json.dumps(manifest))
     assert resolve_target(path).size_mb == path.stat().st_size / 1e6
+    claimed = BenchTarget(label=path.name, format="onnx", model="tinyav", config="small", precision="fp32", path=path,
+                          manifest={**json.loads(manifest_path(path).read_text()), "size_bytes": 123_000_000})
+    assert claimed.size_mb == path.stat().st_size / 1e6
+
+
+def test_a_manifest_claiming_another_size_is_refused_before_it_runs(dist, tmp_path) -> None:
+    path = dist / "tinyav_small_fp32.onnx"
+    manifest = json.loads(manifest_path(path).read_text())
+    manifest_path(path).write_text(json.dumps({**manifest, "size_bytes": 123_000_000}))
+    out = tmp_path / "results"
+    assert bench(path, out=out) == 2 and FakeDevice.measured == []
+    (m,) = json.loads((out / "bench.json").read_text())["measurements"]
+    assert m["error"].endswith("16 bytes, the manifest says 123000000; re-export the artifact (`edgeav export` "
+                               "writes both), or remove the stale manifest")
 
 
 def test_a_packages_size_is_its_whole_tree(tmp_path) -> None:
