@@ -67,7 +67,7 @@ def estimate_rows(rows: Sequence[PublishedRow], measured: Measurements, host: De
 
     usable = [r for r in rows if lookup(measured, r)[0] is not None]
     model_fit = fit(usable, raw, modes)
-    results = {r.key: r for r in apply(usable, model_fit, raw)}
+    results = {r.row.key: r for r in apply(usable, model_fit, raw)}
     out = []
     for r in rows:
         note = lookup(measured, r)[1]

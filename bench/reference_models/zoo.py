@@ -54,7 +54,7 @@ REFERENCE_MODELS: dict[str, ReferenceModel] = {m.name: m for m in (
     ReferenceModel("mobilenet_v2", mobilenet_v2, 224, 3.47, _SLIM + " (mobilenet_v2_1.0_224)"),
     ReferenceModel("mobilenet_v3_large", _v3("large"), 224, 5.4, _SLIM),
     ReferenceModel("mobilenet_v3_large_min", _v3("large", minimalistic=True), 224, 3.9, _SLIM + " (minimalistic)"),
-    ReferenceModel("mobilenet_v3_small", _v3("small"), 224, 2.9, _SLIM),
+    ReferenceModel("mobilenet_v3_small", _v3("small"), 224, 2.5, "Howard et al. 2019, Table 3 (2.5 M, 56 M MACs)"),
     *(ReferenceModel(f"efficientnet_{k}", _lite(k), LITE[k].image_size, p, _LITE)
       for k, p in zip(LITE, (4.7, 5.4, 6.1, 8.2, 13.0))),
     ReferenceModel("resnet50", ResNet50, 224, 25.6, "He et al. 2016 / torchvision resnet50 (25.6 M)"),
