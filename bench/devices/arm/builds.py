@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 import tarfile
 import urllib.request
 from pathlib import Path
@@ -119,6 +120,7 @@ def runner_key(ctx: StepContext) -> str:
 def build_runner(ctx: StepContext) -> None:
     """cmake the runner with the aarch64 cross file against the unpacked SDK (RPATH -> the SDK's lib/)."""
     build = ctx.layout.runner_build
+    shutil.rmtree(build, ignore_errors=True)  # cmake reads CMAKE_TOOLCHAIN_FILE only into a fresh cache
     ctx.run(["cmake", "-S", str(RUNNER_SOURCE), "-B", str(build), f"-DCMAKE_TOOLCHAIN_FILE={CROSS_FILE}",
              f"-DEXECUTORCH_ROOT={ctx.layout.et_sdk}", "-DCMAKE_BUILD_TYPE=Release"])
     ctx.run(["cmake", "--build", str(build), "-j", "1"])
