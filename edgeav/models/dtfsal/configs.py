@@ -80,6 +80,8 @@ class DTFSalConfig:
     amfb_scales: tuple[int, ...] = (2, 3)  # choice: scales (1 = stride 4 … 4 = stride 32) fused with audio
     amfb_local_kernel: Triple = (1, 3, 3)
     amfb_global_kernel: Triple = (1, 5, 5)
+    amfb_audio_injection: str = "gate"  # choice: "gate" (per-pixel audio-visual correspondence) or "add" (fusion.py)
+    amfb_gate_dim: int = 32  # choice: d of the gate's query/key
     decoder_dims: tuple[int, ...] = (96, 48, 24)
 
     def __post_init__(self) -> None:
@@ -143,6 +145,8 @@ def _problems(c: DTFSalConfig) -> list[str]:
         problems.append(f"{c.frames} frames need {c.decoder_time_halvings} decoder layers; give more decoder_dims")
     if any(s not in (1, 2, 3, 4) for s in c.amfb_scales):
         problems.append(f"amfb_scales {c.amfb_scales} must be drawn from 1..4")
+    if c.amfb_audio_injection not in ("add", "gate"):
+        problems.append(f"amfb_audio_injection '{c.amfb_audio_injection}' must be 'gate' or 'add'")
     if c.dim < 2 * c.dltfb_shift + 1:
         problems.append(f"dim {c.dim} is too small for a shift over {2 * c.dltfb_shift + 1} channel groups")
     return problems
@@ -178,6 +182,8 @@ DTFSAL_CPU = dataclasses.replace(
     dim=32,
     lteb_tokens=4,
     decoder_dims=(16, 8, 4),
+    audio_slices=1,
+    amfb_scales=(2, 3, 4),
 )
 """Every DTFSal block at reduced widths on a 4×96×160 clip (1.1 M params, ≈0.6 s per training sample on one
 CPU core): the teacher of the CPU reference run (helper E, README results)."""

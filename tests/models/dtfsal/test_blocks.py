@@ -5,7 +5,10 @@ import torch
 import torch.nn.functional as F
 
 from edgeav.models.dtfsal.enhance import FeatureEnhancement, axial_shift, upsample
-from edgeav.models.dtfsal.fusion import DeformConv2d, linear_resample_matrix
+import dataclasses
+
+from edgeav.models.dtfsal.configs import DTFSAL_SMALL
+from edgeav.models.dtfsal.fusion import AddAudio, DeformConv2d, GateAudio, linear_resample_matrix
 from edgeav.models.dtfsal.mvit import rel_pos_index
 
 
@@ -75,3 +78,37 @@ def test_linear_resample_matrix_is_linear_interpolation():
     sig = torch.randn(9)
     want = F.interpolate(sig.view(1, 1, 9), size=8, mode="linear", align_corners=False).flatten()
     assert torch.allclose(m @ sig, want, atol=1e-6) and torch.allclose(m.sum(1), torch.ones(8))
+
+
+def test_gate_starts_as_the_identity_and_then_weighs_each_pixel_by_its_match_with_the_sound():
+    torch.manual_seed(0)
+    cfg = DTFSAL_SMALL
+    gate = GateAudio(cfg)
+    visual = torch.randn(2, cfg.dim, 2, 4, 5)
+    aligned = torch.randn(2, cfg.dim, 2, 4, 5)
+    assert torch.equal(gate(visual, aligned), visual)  # zero query: the identity, nothing injected
+    assert torch.equal(AddAudio(cfg)(visual, aligned), visual + aligned)
+    with torch.no_grad():
+        gate.query.weight.copy_(torch.randn_like(gate.query.weight))
+    out = gate(visual, aligned)
+    # out = visual * 2σ(⟨q(mean_hw aligned_t), k(visual_t(y, x))⟩ / √d), written out per pixel
+    q = gate.query(aligned.mean(dim=(3, 4)).transpose(1, 2))  # [B, T, d]
+    k = gate.key(visual)  # [B, d, T, H, W]
+    score = torch.einsum("btd,bdthw->bthw", q, k)[:, None] / cfg.amfb_gate_dim**0.5
+    assert torch.allclose(out, visual * 2 * torch.sigmoid(score), atol=1e-5)
+    # one factor per pixel and step (shared by the channels), different from pixel to pixel
+    factor = out / visual
+    assert torch.allclose(factor, factor[:, :1].expand_as(factor), atol=1e-4)
+    assert factor[:, 0].flatten(2).std(dim=-1).min() > 1e-3
+
+
+def test_audio_injection_is_a_config_field():
+    import pytest
+
+    from edgeav.errors import UsageError
+    from edgeav.models.dtfsal.fusion import AMFB
+
+    assert isinstance(AMFB(dataclasses.replace(DTFSAL_SMALL, amfb_audio_injection="add")).inject, AddAudio)
+    assert isinstance(AMFB(DTFSAL_SMALL).inject, GateAudio)
+    with pytest.raises(UsageError, match="'gate' or 'add'"):
+        dataclasses.replace(DTFSAL_SMALL, amfb_audio_injection="concat")

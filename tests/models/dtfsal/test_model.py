@@ -71,6 +71,12 @@ def test_wrong_frame_count_names_the_config(model):
         model(frames[:, :4], audio)
 
 
+def test_wrong_frame_size_names_the_size(model):
+    frames, audio = _inputs(DTFSAL_SMALL)
+    with pytest.raises(InputShapeError, match=f"resized to {DTFSAL_SMALL.height}×{DTFSAL_SMALL.width}"):
+        model(frames[..., :32], audio)
+
+
 def test_short_audio_names_the_length(model):
     frames, audio = _inputs(DTFSAL_SMALL)
     with pytest.raises(InputShapeError, match=str(DTFSAL_SMALL.audio_samples)):
