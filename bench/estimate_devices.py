@@ -9,15 +9,17 @@ Per-cycle rates follow one rule, not a per-device fit:
 - fp32: 16 FLOP/cycle (two 128-bit FMLA per cycle) for Cortex-A76/A77, measured for the A76 with
   pigirons/cpufp (38.0 GFLOP/s @2.4 GHz); 8 for every older core (one 128-bit FMLA per cycle): measured
   for A72 (RPi 4: 11.96 GFLOP/s @1.5 GHz) and A55 (14.6 @1.8 GHz), assumed for A53, A73, A75 and Kryo.
-- int8: 4× the fp32 rate on cores with the dot-product extension (SDOT: A55, A75, A76, A77), 2× on the
-  others (int8 runs there as 16-bit widening multiply-accumulates: 8 lanes instead of 4).
+- int8: 4× the fp32 rate where the runtimes use the dot-product instructions (SDOT) — A76/A77 — and 2×
+  elsewhere (int8 as 16-bit widening multiply-accumulates: 8 lanes instead of 4). A75/A55 implement SDOT
+  too, but the calibration rows (Paddle-Lite MobileNet v1 int8 over fp32: 1.33× on the SD845's A75 against
+  2.45× on the SD855's A76) show the runtimes of these releases not using it there, so they count at 2×.
 """
 from __future__ import annotations
 
 from bench.profiles import CoreCluster, DeviceProfile
 from edgeav.errors import UsageError
 
-SDOT_CORES = frozenset({"A55", "A75", "A76", "A77"})
+SDOT_CORES = frozenset({"A76", "A77"})  # SDOT used by the runtimes (see the module doc)
 WIDE_FMA_CORES = frozenset({"A76", "A77"})
 
 

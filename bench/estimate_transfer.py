@@ -14,7 +14,9 @@ in the family's format (bench.estimate_host):
   the cores used, less a parallel-efficiency exponent α.
 - ``η`` and α are fitted on the calibration rows only (bench.estimate_rows.CALIBRATION_MODELS): α from the
   rows that time the calibration model on the same device at one and at T > 1 threads (mean of
-  1 + log(s / cores) / log T); η per (family, precision) as the geometric mean of raw / published. The
+  1 + log(s / cores) / log T); η as the geometric mean of raw / published per (family, precision, core
+  class) — in-order A53/A55 vs out-of-order cores — falling back to (family, precision) for a core class
+  the family's calibration rows lack. The
   mode is the one whose calibration rows fit better (median absolute error), decided before any held-out
   row is looked at.
 
@@ -25,7 +27,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bench.cost import OP_CLASSES, OpCost
 from bench.estimate import class_floor_ms
@@ -67,6 +69,34 @@ def raw_estimate(row: PublishedRow, m: HostMeasurement, host: DeviceProfile, cos
     return t1 / speedup(device, row.threads, row.precision, alpha)
 
 
+IN_ORDER_CORES = frozenset({"A53", "A55"})
+
+
+def core_class(row: PublishedRow) -> str:
+    """``in-order`` (A53/A55: no out-of-order window to hide load latency and per-op overhead) or ``out-of-order``."""
+    fastest = max(get_device(row.device).clusters, key=lambda c: c.peak_gops(row.precision))
+    return "in-order" if fastest.name in IN_ORDER_CORES else "out-of-order"
+
+
+def groups(row: PublishedRow) -> tuple[str, str]:
+    """The η keys of a row, most specific first: family/precision/core class, then family/precision."""
+    general = f"{row.family}/{row.precision}"
+    return f"{general}/{core_class(row)}", general
+
+
+def fit_eta(cal: Sequence[PublishedRow], raws: Mapping[str, float]) -> dict[str, float]:
+    """Geometric mean of raw / published per η key (each calibration row counts in both of its keys)."""
+    logs: dict[str, list[float]] = {}
+    for r in cal:
+        for key in groups(r):
+            logs.setdefault(key, []).append(math.log(raws[r.key] / r.ms))
+    return {k: math.exp(statistics.fmean(v)) for k, v in sorted(logs.items())}
+
+
+def eta_of(eta: Mapping[str, float], row: PublishedRow) -> float | None:
+    return next((eta[k] for k in groups(row) if k in eta), None)
+
+
 def fit_alpha(rows: Sequence[PublishedRow]) -> float:
     """Parallel-efficiency exponent from calibration rows timed at 1 and T > 1 threads on one device."""
     one = {(r.family, r.device, r.precision, r.model): r.ms for r in rows if r.threads == 1}
@@ -83,9 +113,8 @@ def fit_alpha(rows: Sequence[PublishedRow]) -> float:
 class Fit:
     mode: str
     alpha: float
-    eta: dict[str, float]  # "family/precision" -> η
+    eta: dict[str, float]  # "family/precision[/core class]" -> η (see groups)
     calibration_mdape: float
-    rule: str = field(default=__doc__ or "", repr=False)
 
     def to_dict(self) -> dict[str, object]:
         return {"mode": self.mode, "alpha": self.alpha, "eta": self.eta, "calibration_mdape": self.calibration_mdape}
@@ -103,13 +132,10 @@ def fit(rows: Sequence[PublishedRow], raw: RawFn, modes: Sequence[str] = MODES) 
     best: Fit | None = None
     for mode in modes:
         raws = {r.key: raw(r, mode, alpha) for r in cal}
-        eta = {}
-        for group in {f"{r.family}/{r.precision}" for r in cal}:
-            logs = [math.log(raws[r.key] / r.ms) for r in cal if f"{r.family}/{r.precision}" == group]
-            eta[group] = math.exp(statistics.fmean(logs))
-        mdape = statistics.median(abs(raws[r.key] / eta[f"{r.family}/{r.precision}"] / r.ms - 1) for r in cal)
+        eta = fit_eta(cal, raws)
+        mdape = statistics.median(abs(raws[r.key] / eta_of(eta, r) / r.ms - 1) for r in cal)  # type: ignore[operator]
         if best is None or mdape < best.calibration_mdape:
-            best = Fit(mode, alpha, dict(sorted(eta.items())), mdape)
+            best = Fit(mode, alpha, eta, mdape)
     assert best is not None
     return best
 
@@ -135,11 +161,11 @@ class RowResult:
 def apply(rows: Sequence[PublishedRow], model_fit: Fit, raw: RawFn) -> list[RowResult]:
     out = []
     for r in rows:
-        group = f"{r.family}/{r.precision}"
-        if group not in model_fit.eta:
-            out.append(RowResult(r, None, f"no calibration rows for {group}"))
+        eta = eta_of(model_fit.eta, r)
+        if eta is None:
+            out.append(RowResult(r, None, f"no calibration rows for {groups(r)[1]}"))
             continue
-        out.append(RowResult(r, raw(r, model_fit.mode, model_fit.alpha) / model_fit.eta[group]))
+        out.append(RowResult(r, raw(r, model_fit.mode, model_fit.alpha) / eta))
     return out
 
 

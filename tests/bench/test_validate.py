@@ -16,7 +16,7 @@ from bench.estimate_rows import (
     calibration_rows,
     held_out_rows,
 )
-from bench.estimate_transfer import RowResult, fit, fit_alpha, speedup, summarize
+from bench.estimate_transfer import RowResult, core_class, eta_of, fit, fit_alpha, speedup, summarize
 from bench.profiles import CoreCluster, DeviceProfile
 from bench.reference_models import REFERENCE_MODELS
 from edgeav.errors import UsageError
@@ -41,10 +41,11 @@ def test_every_row_names_a_known_device_model_and_format() -> None:
 
 
 def test_device_rates_follow_the_stated_rule() -> None:
-    sd855, pixel2 = get_device("sd855"), get_device("pixel2")
+    sd855 = get_device("sd855")
     assert sd855.core_peaks("fp32")[0] == pytest.approx(16 * 2.84)  # A76: two 128-bit FMA
     assert sd855.core_peaks("int8")[0] == pytest.approx(64 * 2.84)  # SDOT: 4x fp32
-    assert pixel2.core_peaks("int8")[0] == pytest.approx(2 * pixel2.core_peaks("fp32")[0])  # A73: no SDOT
+    for key in ("pixel2", "pixel3", "rpi4"):  # A73, A75 (SDOT not used, see estimate_devices), A72
+        assert get_device(key).core_peaks("int8")[0] == pytest.approx(2 * get_device(key).core_peaks("fp32")[0])
     with pytest.raises(UsageError, match="choose one of"):
         get_device("sd8gen4")
 
@@ -71,8 +72,20 @@ def test_eta_is_the_geometric_mean_of_raw_over_published() -> None:
     rows = [_row("mobilenet_v1", 10.0, device="sd855"), _row("mobilenet_v1", 40.0, device="sd845")]
     raws = {rows[0].key: 20.0, rows[1].key: 20.0}  # 2x over, 2x under
     result = fit(rows, lambda r, mode, a: raws[r.key], modes=("peak",))
-    assert result.eta == {"paddle-lite/fp32": pytest.approx(1.0)}
+    assert result.eta == {"paddle-lite/fp32": pytest.approx(1.0), "paddle-lite/fp32/out-of-order": pytest.approx(1.0)}
     assert result.calibration_mdape == pytest.approx(0.75)  # |20/10 − 1| = 1, |20/40 − 1| = 0.5
+
+
+def test_in_order_cores_get_their_own_eta_when_the_family_calibrates_one() -> None:
+    big, little = _row("mobilenet_v1", 10.0, device="sd855"), _row("mobilenet_v1", 10.0, device="sd625")
+    assert (core_class(big), core_class(little)) == ("out-of-order", "in-order")
+    raws = {big.key: 20.0, little.key: 5.0}
+    result = fit([big, little], lambda r, mode, a: raws[r.key], modes=("peak",))
+    assert result.eta["paddle-lite/fp32/in-order"] == pytest.approx(0.5)
+    assert result.eta["paddle-lite/fp32/out-of-order"] == pytest.approx(2.0)
+    assert result.eta["paddle-lite/fp32"] == pytest.approx(1.0)  # the fallback for a class without rows
+    other = _row("mobilenet_v2", 10.0, device="sd625", family="tflite-lite")
+    assert eta_of(result.eta, other) is None and eta_of(result.eta, _row("resnet50", 1.0, device="sd625")) == 0.5
 
 
 def test_alpha_comes_from_one_and_many_thread_rows_of_the_same_device() -> None:
@@ -113,7 +126,8 @@ def test_a_host_that_is_the_device_scaled_estimates_its_held_out_rows_exactly() 
     model_fit, results = validate.estimate_rows(rows, _fake_measurements(0.25), HOST, modes=("peak",))
     held = [r for r in results if r.row.role == HELD_OUT]
     assert held and all(r.error == pytest.approx(0.0, abs=1e-9) for r in held)
-    assert model_fit.mode == "peak" and set(model_fit.eta) == {"paddle-lite/fp32", "paddle-lite/int8"}
+    assert model_fit.mode == "peak" and set(model_fit.eta) == {
+        "paddle-lite/fp32", "paddle-lite/int8", "paddle-lite/fp32/out-of-order", "paddle-lite/int8/out-of-order"}
 
 
 def test_a_missing_tflite_falls_back_to_the_pte_and_says_so() -> None:
