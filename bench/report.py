@@ -14,6 +14,7 @@ from bench.devices import Measurement
 from bench.estimate import LABEL
 from bench.harness import BenchReport
 from bench.profiles import PROFILES
+from bench.report_counts import COUNT_COLUMNS, count_caption, count_cells, counted, counts_csv
 from edgeav.files import write_json_atomically, write_text_atomically
 from export_targets.runtime import OpProfile
 
@@ -52,12 +53,16 @@ def summary_table(report: BenchReport, metric: str = "metric") -> Table:
     """Ultralytics-style: format, status, precision, size, task metric, median ms, FPS, estimates."""
     profiles = _profile_keys(report)
     calibrated = _calibrated_keys(report)
+    counts = counted(report.measurements)  # an emulated device: instructions and ARM parity, never emulated ms
     table = Table(title=f"edgeav bench — device {escape(report.device)}, {report.settings.threads} thread(s), "
-                        f"{report.settings.runs} runs after {report.settings.warmup} warm-up",
-                  caption=f"est. = {LABEL} on the profile with the same thread count; CV = stdev/mean"
+                        f"{report.settings.runs} {'counted' if counts else 'timed'} runs after "
+                        f"{report.settings.warmup} warm-up",
+                  caption=f"est. = {LABEL} on the profile with the same thread count; "
+                          + (escape(count_caption(report.measurements)) if counts else "CV = stdev/mean")
                           + (f"; cal. = {CAL_LABEL}" if report.calibrated else ""),
                   caption_justify="left")
-    for col in ("format", "status", "precision", "size MB", metric, "median ms", "p90 ms", "min ms", "CV", "FPS",
+    measured = COUNT_COLUMNS if counts else ("median ms", "p90 ms", "min ms", "CV", "FPS")
+    for col in ("format", "status", "precision", "size MB", metric, *measured,
                 *(f"est. {PROFILES[k].title.removeprefix('Snapdragon ')} ms" for k in profiles),
                 *(f"cal. {PROFILES[k].title.removeprefix('Snapdragon ')} ms" for k in calibrated)):
         table.add_column(escape(col), justify="left" if col in ("format", "status", "precision") else "right")
@@ -67,9 +72,10 @@ def summary_table(report: BenchReport, metric: str = "metric") -> Table:
         est = report.estimates.get(t.label, {})
         cal = report.calibrated.get(t.label, {})
         table.add_row(
-            escape(FORMAT_TITLES.get(t.format, t.format)), "✅" if s else "❌", t.precision,
+            escape(FORMAT_TITLES.get(t.format, t.format)), "✅" if m.ok else "❌", t.precision,
             _size(t.size_mb), f"{value:.3f}" if value is not None else "—",
-            *((f"{s.median_ms:.2f}", f"{s.p90_ms:.2f}", f"{s.min_ms:.2f}", f"{100 * s.cv:.1f}%" + (" ⚠" if s.noisy else ""),
+            *(tuple(escape(c) for c in count_cells(m)) if counts else
+              (f"{s.median_ms:.2f}", f"{s.p90_ms:.2f}", f"{s.min_ms:.2f}", f"{100 * s.cv:.1f}%" + (" ⚠" if s.noisy else ""),
                f"{s.fps:.1f}") if s else ("—",) * 5),
             *(f"{est[k].ms:.1f}" if k in est else "—" for k in profiles),
             *(f"{cal[k].ms:.1f}" if k in cal else "—" for k in calibrated),
@@ -129,6 +135,10 @@ def write_outputs(report: BenchReport, out_dir: Path, stem: str = "bench") -> li
         png = out_dir / f"{stem}_ops.png"
         plot_per_op(profiled, png)
         written += [ops_csv, png]
+    counted_ops = [m for m in report.measurements if m.instructions and m.instructions.ops]
+    if counted_ops:
+        written.append(out_dir / f"{stem}_instructions.csv")
+        write_text_atomically(written[-1], counts_csv(counted_ops))
     return written
 
 
@@ -138,14 +148,16 @@ def summary_csv(report: BenchReport) -> str:
     calibrated = _calibrated_keys(report)
     w = csv.writer(buf)
     w.writerow(["label", "format", "precision", "size_mb", "metric", "metric_value", "device", "threads", "median_ms",
-                "p90_ms", "min_ms", "cv", "fps", "error", *(f"estimate_ms_{k}" for k in profiles),
-                *(f"calibrated_ms_{k}" for k in calibrated)])
+                "p90_ms", "min_ms", "cv", "fps", "error", "instructions_per_inference", "parity_host_max_abs",
+                "parity_host_passed", *(f"estimate_ms_{k}" for k in profiles), *(f"calibrated_ms_{k}" for k in calibrated)])
     for m in report.measurements:
         t, s = m.target, m.stats
         name, value = t.task_metric() if t.format != "eager" else ("", None)
         est, cal = report.estimates.get(t.label, {}), report.calibrated.get(t.label, {})
         w.writerow([t.label, t.format, t.precision, t.size_mb, name, value, m.device, m.threads,
                     *((s.median_ms, s.p90_ms, s.min_ms, s.cv, s.fps) if s else ("",) * 5), m.error,
+                    m.instructions.per_inference if m.instructions else "",
+                    *next(((p.max_abs, p.passed) for p in m.parity if p.against == "host"), ("", "")),
                     *(est[k].ms if k in est else "" for k in profiles),
                     *(cal[k].ms if k in cal else "" for k in calibrated)])
     return buf.getvalue()

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.calibration import Calibration
-from bench.devices import Measurement, RunSettings, get_device
+from bench.devices import Measurement, RunSettings
+from bench.devices.table import DeviceOptions, device_kind, get_device
 from bench.harness import BenchReport, Progress, run_bench, run_compare
 from bench.profiles import DeviceProfile, get_profile
 from bench.targets import EAGER_PREFIX, BenchTarget, eager_twin, resolve_target
@@ -24,10 +25,10 @@ class BenchRequest:
     """Targets (artifacts with manifests, or eager:MODEL[:CONFIG]) and how to time them."""
 
     targets: Sequence[str | Path]
-    device: str = "host"  # host, adb or adb:SERIAL
+    device: str = "host"  # host, adb[:SERIAL] or arm[:CPU] (bench/devices/table.py)
     threads: int = 1
-    runs: int = 50
-    warmup: int = 5
+    runs: int | None = None  # None: the device's default (host/adb 50, arm 1: its counts repeat exactly)
+    warmup: int | None = None  # None: the device's default (host/adb 5, arm 1)
     per_op: bool = False
     per_op_runs: int = 10
     compare: bool = False  # interleave the targets run by run and report ratios to the first
@@ -40,6 +41,7 @@ class BenchRequest:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "targets", tuple(self.targets))
+        self._device_part()
         for name, value, low in (("--threads", self.threads, 1), ("--runs", self.runs, 1),
                                  ("--warmup", self.warmup, 0), ("--per-op-runs", self.per_op_runs, 1)):
             if value < low:
@@ -56,6 +58,16 @@ class BenchRequest:
                              f"{self.threads}")
         object.__setattr__(self, "loaded_calibration", calibration)
 
+    def _device_part(self) -> None:
+        """The device named, its default run counts, and the thread counts it can measure with."""
+        kind, _ = device_kind(self.device)
+        for name, default in (("runs", kind.runs), ("warmup", kind.warmup)):
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, default)
+        if kind.max_threads is not None and self.threads > kind.max_threads:
+            raise UsageError(f"--device {self.device} counts with {kind.max_threads} thread (instruction counts "
+                             f"repeat exactly only then); run with --threads {kind.max_threads}")
+
     @property
     def settings(self) -> RunSettings:
         return RunSettings(threads=self.threads, runs=self.runs, warmup=self.warmup, per_op=self.per_op,
@@ -70,7 +82,7 @@ def benchmark(request: BenchRequest, progress: Progress | None = None) -> BenchR
     one bad artifact never discards a call's measurements. ``--compare`` needs every target, so there the first
     failure is raised before anything runs.
     """
-    device = get_device(request.device, request.runner_dir)
+    device = get_device(request.device, DeviceOptions(runner_dir=request.runner_dir))
     reason = device.skip_reason()
     if reason:
         raise UsageError(f"device {request.device} cannot run benchmarks: {reason}")

@@ -1,24 +1,24 @@
-"""Devices by name: ``host``, ``adb`` or ``adb:SERIAL`` (next: an ARM emulator, see base.py)."""
+"""Devices by name: ``host``, ``adb[:SERIAL]``, ``arm[:CPU]`` (bench/devices/table.py).
+
+Names load lazily (PEP 562): ``bench.devices.arm`` (setup) must not pay for torch, which the measuring
+modules import through bench.targets.
+"""
 from __future__ import annotations
 
-from pathlib import Path
+import importlib
+from typing import Any
 
-from bench.devices.adb import DEFAULT_RUNNER_DIR, AdbDevice
-from bench.devices.base import Device, Measurement, RunSettings
-from bench.devices.host import HostDevice
-from edgeav.errors import UsageError
-
-DEVICE_KINDS = ("host", "adb[:SERIAL]")
-
-
-def get_device(spec: str, runner_dir: Path | None = None) -> Device:
-    """The device named by ``spec``; UsageError naming the choices otherwise."""
-    kind, _, arg = spec.partition(":")
-    if kind == "host" and not arg:
-        return HostDevice(name="host")
-    if kind == "adb":
-        return AdbDevice(name=spec, serial=arg or None, runner_dir=runner_dir or DEFAULT_RUNNER_DIR)
-    raise UsageError(f"unknown device '{spec}'; choose one of: {', '.join(DEVICE_KINDS)}")
+_NAMES = {
+    "Device": "bench.devices.base", "Measurement": "bench.devices.base", "RunSettings": "bench.devices.base",
+    "HostDevice": "bench.devices.host", "TransportDevice": "bench.devices.measure",
+    "DEVICES": "bench.devices.table", "DeviceOptions": "bench.devices.table", "get_device": "bench.devices.table",
+}
 
 
-__all__ = ["AdbDevice", "Device", "HostDevice", "Measurement", "RunSettings", "get_device"]
+def __getattr__(name: str) -> Any:
+    if name in _NAMES:
+        return getattr(importlib.import_module(_NAMES[name]), name)
+    raise AttributeError(f"module 'bench.devices' has no attribute '{name}'")
+
+
+__all__ = sorted(_NAMES)

@@ -1,21 +1,24 @@
-"""The device interface: where a benchmark runs. Host, a phone over adb, and next an ARM emulator.
+"""The device interface: where a benchmark runs. Host, a phone over adb, an emulated ARM core over qemu.
 
 A device takes one :class:`~bench.targets.BenchTarget` and :class:`RunSettings` and returns a
-:class:`Measurement` (whole-run statistics, and per-op records when asked). A device that cannot run
-here says why in ``skip_reason`` (no adb, no runner binary, no phone) instead of failing halfway.
-An ARM emulator device (qemu-user + a sysroot, see shared/design/arm.md) fits the same shape as
-``AdbDevice``: push = copy into the sysroot, shell = ``qemu-aarch64 -L <sysroot> ...``; its timings
-are not latencies, so it would fill ``Measurement.notes`` and per-op instruction counts instead.
+:class:`Measurement`: whole-run timing statistics and per-op records (host, phone), or guest instruction
+counts and ARM-vs-host parity (the emulated ARM core, whose emulated time is no latency). A device that
+cannot run here says why in ``skip_reason`` (no adb, no runner binary, not set up) instead of failing
+halfway. Remote devices share one flow (bench/devices/measure.py) over a transport (transport.py).
 """
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.stats import Stats
 from bench.targets import BenchTarget
 from export_targets.runtime import OpProfile
+
+if TYPE_CHECKING:
+    from bench.devices.counts import InstructionCounts
+    from bench.devices.parity import DeviceParity
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,14 @@ class Measurement:
     profile: OpProfile | None = None
     samples_ms: tuple[float, ...] = ()
     notes: tuple[str, ...] = ()
-    error: str = ""  # set when the target could not run; stats is then None
+    error: str = ""  # set when the target could not run; stats and instructions are then None
+    instructions: InstructionCounts | None = None  # emulated devices: guest instructions instead of stats
+    parity: tuple[DeviceParity, ...] = ()  # emulated devices: outputs against the host's and eager's
+
+    @property
+    def ok(self) -> bool:
+        """Measured: timed, or counted."""
+        return not self.error and (self.stats is not None or self.instructions is not None)
 
     def to_dict(self) -> dict[str, Any]:
         t = self.target
@@ -48,13 +58,15 @@ class Measurement:
             "device": self.device, "threads": self.threads,
             "stats": self.stats.to_dict() if self.stats else None,
             "samples_ms": list(self.samples_ms), "per_op": self.profile.to_dict() if self.profile else None,
+            "instructions": self.instructions.to_dict() if self.instructions else None,
+            "parity": [p.to_dict() for p in self.parity],
             "notes": list(self.notes), "error": self.error,
         }
 
 
 @dataclass
 class Device(ABC):
-    """Where targets run. ``name`` is what the user typed (``host``, ``adb:SERIAL``)."""
+    """Where targets run. ``name`` is what the user typed (``host``, ``adb:SERIAL``, ``arm:cortex-a76``)."""
 
     name: str
     options: dict[str, str] = field(default_factory=dict)
@@ -69,7 +81,7 @@ class Device(ABC):
 
     @abstractmethod
     def measure(self, target: BenchTarget, settings: RunSettings) -> Measurement:
-        """Warm up, time ``settings.runs`` inferences, and profile per op when asked."""
+        """Warm up, time (or count) ``settings.runs`` inferences, and profile per op when asked."""
 
     def compare(self, targets: list[BenchTarget], settings: RunSettings) -> dict[str, list[float]]:
         """Timings per target label, interleaved run by run (devices that cannot interleave raise)."""

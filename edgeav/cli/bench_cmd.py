@@ -31,10 +31,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("targets", nargs="+", help="artifacts (.pte/.tflite/.onnx, manifest beside each) or eager:MODEL[:CONFIG]")
     p.add_argument("--eager", action="store_true", help="add the PyTorch eager reference of the first artifact's model")
-    p.add_argument("--device", default="host", help="host (default), adb or adb:SERIAL")
+    p.add_argument("--device", default="host",
+                   help="host (default), adb[:SERIAL] (a phone), or arm[:CPU] (emulated aarch64 that counts "
+                        "instructions; CPU cortex-a76 (default), neoverse-n1, cortex-a72, max; "
+                        "set up with `edgeav device setup arm`)")
     p.add_argument("--threads", type=int, default=1, help="runtime threads (default: 1)")
-    p.add_argument("--runs", type=int, default=50, help="timed runs (default: 50)")
-    p.add_argument("--warmup", type=int, default=5, help="untimed warm-up runs (default: 5)")
+    p.add_argument("--runs", type=int, help="timed (arm: counted) runs (default: 50; arm: 1, its counts repeat exactly)")
+    p.add_argument("--warmup", type=int, help="untimed warm-up runs (default: 5; arm: 1)")
     p.add_argument("--per-op", action="store_true", help="also profile per operator")
     p.add_argument("--per-op-runs", type=int, default=10, help="profiled runs for --per-op (default: 10)")
     p.add_argument("--top", type=int, default=10, help="ops per per-op table (default: 10)")
@@ -51,6 +54,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bench.report import comparison_table, per_op_table, summary_table, write_outputs
+    from bench.report_counts import counts_table
     from bench.request import BenchRequest, benchmark, profile_keys
     from export_targets._quiet import runtime_output_hidden
 
@@ -72,6 +76,8 @@ def run(args: argparse.Namespace) -> int:
         for m in report.measurements:
             if m.profile:
                 console.print(per_op_table(m, args.top))
+            if m.instructions and m.instructions.ops:
+                console.print(counts_table(m, args.top))
         console.print(summary_table(report, _metric_title(report)))
     for m in report.measurements:
         for note in m.notes:
@@ -80,12 +86,18 @@ def run(args: argparse.Namespace) -> int:
         written = write_outputs(report, args.out, "compare" if args.compare else "bench")
     for path in written:
         console.print(f"wrote {escape(str(path))}", soft_wrap=True)
-    failed = [m for m in report.measurements if m.error]
+    failed = [m for m in report.measurements if m.error or any(p.passed is False for p in m.parity)]
     for m in failed:  # one line each, after the tables: what failed and why (also in the JSON, per target)
-        print(f"edgeav: error: {m.target.label}: {m.error}", file=sys.stderr)
+        print(f"edgeav: error: {m.target.label}: {m.error or _parity_failure(m)}", file=sys.stderr)
     if report.interrupted:
         return 130
-    return 2 if failed or not all(m.stats for m in report.measurements) else 0
+    return 2 if failed or not all(m.ok for m in report.measurements) else 0
+
+
+def _parity_failure(m) -> str:
+    bad = [p for p in m.parity if p.passed is False]
+    return "; ".join(f"ARM outputs differ from {p.against}: {p.summary()} (need {p.limit}); the ARM kernels "
+                     "compute differently: rerun on --device host and compare the per-op tables" for p in bad)
 
 
 def _metric_title(report) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import statistics
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,27 +34,48 @@ METHOD = ("op isolation: each op cut into a one-op .tflite and timed alone on it
 _CONTROL_FLOW = {"WHILE", "IF", "CALL_ONCE", "CALL", "STABLEHLO_COMPOSITE"}
 
 
-def isolated_op_profile(
-    path: Path, feed: dict[str, np.ndarray], runs: int = 10, warmup: int = 2, threads: int | None = None
-) -> OpProfile:
-    """Time every op of ``path``'s main subgraph alone; see the module docstring for what that means."""
+@dataclass(frozen=True)
+class IsolatedOp:
+    """One op of the graph cut out alone: its one-op model and the real values of its inputs."""
+
+    index: int
+    op_type: str
+    name: str  # "<index>:<output tensor name>"
+    content: bytes  # the one-op .tflite
+    inputs: tuple[np.ndarray, ...]  # in the one-op model's input order
+
+
+def isolated_ops(path: Path, feed: dict[str, np.ndarray]) -> tuple[list[IsolatedOp], list[str]]:
+    """Every op of ``path``'s main subgraph as a one-op model with its inputs on ``feed``, and the op types
+    left out (control flow calls other subgraphs and cannot be cut out alone)."""
     from ai_edge_litert.tools import flatbuffer_utils as fb
 
     model = fb.read_model(str(path))
     if len(model.subgraphs) != 1:
         raise ExportError(f"{Path(path).name} has {len(model.subgraphs)} subgraphs; op isolation handles one")
     values = _all_tensor_values(path, feed)
-    records, skipped = [], []
+    ops, skipped = [], []
     for index, op in enumerate(model.subgraphs[0].operators):
         op_type = fb.opcode_to_name(model, op.opcodeIndex) or f"opcode_{op.opcodeIndex}"
         if op_type in _CONTROL_FLOW:
             skipped.append(op_type)
             continue
-        one_op = fb.convert_object_to_bytearray(single_op_model(model, index))
-        ms, delegated = _time_model(bytes(one_op), _op_inputs(model, op, values), runs, warmup, threads)
         out_name = _tensor_name(model.subgraphs[0].tensors[op.outputs[0]]) if op.outputs else f"op{index}"
-        records.append(OpRecord(name=f"{index}:{out_name}", op_type=op_type,
-                                backend="XNNPACK" if delegated else "TFLite builtin",
+        ops.append(IsolatedOp(index, op_type, f"{index}:{out_name}",
+                              bytes(fb.convert_object_to_bytearray(single_op_model(model, index))),
+                              tuple(_op_inputs(model, op, values))))
+    return ops, skipped
+
+
+def isolated_op_profile(
+    path: Path, feed: dict[str, np.ndarray], runs: int = 10, warmup: int = 2, threads: int | None = None
+) -> OpProfile:
+    """Time every op of ``path``'s main subgraph alone; see the module docstring for what that means."""
+    ops, skipped = isolated_ops(path, feed)
+    records = []
+    for op in ops:
+        ms, delegated = _time_model(op.content, list(op.inputs), runs, warmup, threads)
+        records.append(OpRecord(name=op.name, op_type=op.op_type, backend="XNNPACK" if delegated else "TFLite builtin",
                                 delegated=delegated, ms=ms, calls=1))
     total = _whole_graph_ms(path, feed, runs, warmup, threads)
     notes = [f"sum of isolated ops vs whole graph: {sum(r.ms for r in records):.2f} ms vs {total:.2f} ms"]

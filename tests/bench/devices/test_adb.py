@@ -14,23 +14,28 @@ from bench.devices import RunSettings, get_device
 from bench.devices.adb import (
     RUNNER_NAME,
     AdbCommands,
-    AdbDevice,
-    Completed,
+    adb_device,
     cpu_mask,
     parse_devices,
     parse_runner_output,
+    runner_args,
 )
+from bench.devices.measure import TransportDevice
+from bench.devices.transport import Completed
 from bench.targets import resolve_target
-from edgeav.errors import ExportError, UsageError
+from edgeav.errors import DeviceError, UsageError
 
-RUNNER_SRC = Path(__file__).resolve().parents[2] / "bench" / "devices" / "et_runner"
+RUNNER_SRC = Path(__file__).resolve().parents[3] / "bench" / "devices" / "et_runner"
 
 
 def test_commands_are_argument_lists_with_quoted_remote_args() -> None:
     c = AdbCommands(serial="R5CT12345", remote_dir="/data/local/tmp/edgeav")
     assert c.push(Path("/x/m.pte"), "/data/local/tmp/edgeav/m.pte") == [
         "adb", "-s", "R5CT12345", "push", "/x/m.pte", "/data/local/tmp/edgeav/m.pte"]
-    cmd = c.run_runner("m.pte", ["input0.f32"], RunSettings(threads=2, runs=7, warmup=3), "c0", "run.etdump")
+    d = "/data/local/tmp/edgeav"
+    args = runner_args(f"{d}/m.pte", [f"{d}/input0.f32"], RunSettings(threads=2, runs=7, warmup=3),
+                       "--etdump", f"{d}/run.etdump")
+    cmd = c.run([f"{d}/{RUNNER_NAME}", *args], {"LD_LIBRARY_PATH": f"{d}/lib"}, "c0")
     assert cmd[:4] == ["adb", "-s", "R5CT12345", "shell"]
     assert [shlex.split(a)[0] for a in cmd[4:]] == [
         "env", "LD_LIBRARY_PATH=/data/local/tmp/edgeav/lib", "taskset", "c0", f"/data/local/tmp/edgeav/{RUNNER_NAME}",
@@ -44,7 +49,7 @@ def test_runner_output_and_device_list_parse() -> None:
     out = parse_runner_output("noise\nedgeav_runner threads 1\nedgeav_runner load_ms 12.5\n"
                               "edgeav_runner run_ms 1 4.5\nedgeav_runner run_ms 0 4.0\nedgeav_runner etdump /d/r.etdump\n")
     assert (out.threads, out.load_ms, out.run_ms, out.etdump) == (1, 12.5, (4.0, 4.5), "/d/r.etdump")
-    with pytest.raises(ExportError, match="no timed runs"):
+    with pytest.raises(DeviceError, match="no timed runs"):
         parse_runner_output("edgeav_runner: error: cannot load method 'forward'\n")
     listed = "List of devices attached\nR5CT1\tdevice\nemulator-5554\tunauthorized\n\n"
     assert parse_devices(listed) == [("R5CT1", "device"), ("emulator-5554", "unauthorized")]
@@ -55,26 +60,24 @@ def test_cpu_mask_takes_the_highest_numbered_cores(cpus: int, threads: int, mask
     assert cpu_mask(cpus, threads) == mask
 
 
-def _device(tmp_path: Path, listing: str) -> AdbDevice:
+def _device(tmp_path: Path, listing: str, serial: str | None = None) -> TransportDevice:
     (tmp_path / RUNNER_NAME).write_text("")
-    return AdbDevice(name="adb", runner_dir=tmp_path,
-                     execute=lambda cmd: Completed(0, listing if cmd[-1] == "devices" else "", ""))
+    return adb_device("adb", serial=serial, runner_dir=tmp_path,
+                      execute=lambda cmd: Completed(0, listing if cmd[-1] == "devices" else "", ""))
 
 
 def test_skip_reasons_name_the_fix(tmp_path: Path) -> None:
-    assert "no edgeav_et_runner" in AdbDevice(name="adb", runner_dir=tmp_path / "none",
-                                              execute=lambda c: Completed(0, "", "")).skip_reason()
+    assert "no edgeav_et_runner" in adb_device("adb", runner_dir=tmp_path / "none",
+                                               execute=lambda c: Completed(0, "", "")).skip_reason()
     assert "0 phones ready" in _device(tmp_path, "List of devices attached\n").skip_reason()
     two = "List of devices attached\nA\tdevice\nB\tdevice\n"
     assert "adb:SERIAL" in _device(tmp_path, two).skip_reason()
-    locked = _device(tmp_path, "List of devices attached\nA\tunauthorized\n")
-    locked.serial = "A"
-    assert "unauthorized" in locked.skip_reason()
+    assert "unauthorized" in _device(tmp_path, "List of devices attached\nA\tunauthorized\n", "A").skip_reason()
     assert _device(tmp_path, "List of devices attached\nA\tdevice\n").skip_reason() is None
 
 
 def test_device_names_resolve() -> None:
-    assert get_device("adb:XYZ").serial == "XYZ" and get_device("host").name == "host"
+    assert get_device("adb:XYZ").transport.serial == "XYZ" and get_device("host").name == "host"
     with pytest.raises(UsageError, match="host, adb"):
         get_device("phone")
 
@@ -133,7 +136,7 @@ def host_runner(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 def test_adb_flow_times_and_profiles_a_pte_end_to_end(tiny_artifacts, tiny_registry, host_runner, tmp_path) -> None:
-    device = AdbDevice(name="adb:FAKE", serial="FAKE", runner_dir=host_runner, execute=_fake_phone(tmp_path / "phone"))
+    device = adb_device("adb:FAKE", serial="FAKE", runner_dir=host_runner, execute=_fake_phone(tmp_path / "phone"))
     target = resolve_target(tiny_artifacts["executorch"])
     m = device.measure(target, RunSettings(threads=1, runs=4, warmup=2, per_op=True))
     assert m.error == "" and m.stats.runs == 4 and m.stats.median_ms > 0
