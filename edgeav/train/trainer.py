@@ -233,7 +233,7 @@ class Trainer:
                 while self.state.step < self.cfg.steps:
                     self._one_step(t0)
                     if stop.requested:
-                        raise Interrupted(self._stopped(f"{stop.signal_name}: stopped after step {self.state.step}"))
+                        raise Interrupted(self._stopped(f"{stop.signal_name}: stopped"))
                     self._checkpoint_and_eval()
             except KeyboardInterrupt:  # a second Ctrl-C, or one the handler could not catch
                 raise Interrupted(self._stopped("interrupted", save=not self._in_step)) from None
