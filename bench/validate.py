@@ -26,7 +26,7 @@ from typing import Any
 
 from bench.estimate_host import FORMATS, HostMeasurement, artifact_path, costs_of, export_reference, measure
 from bench.estimate_rows import CALIBRATE, HELD_OUT, PUBLISHED_ROWS, PublishedRow
-from bench.estimate_transfer import LABEL, Fit, Measurements, RowResult, apply, fit, raw_estimate, summarize
+from bench.estimate_transfer import LABEL, MODES, Fit, Measurements, RowResult, apply, fit, raw_estimate, summarize
 from bench.profiles import DeviceProfile, host_profile
 from edgeav.errors import EdgeAVError, UsageError
 from edgeav.files import write_json_atomically, write_text_atomically
@@ -54,7 +54,7 @@ def lookup(measured: Measurements, row: PublishedRow) -> tuple[HostMeasurement |
 
 
 def estimate_rows(rows: Sequence[PublishedRow], measured: Measurements, host: DeviceProfile,
-                  modes: Sequence[str] = ("peak", "roofline")) -> tuple[Fit, list[RowResult]]:
+                  modes: Sequence[str] = ("peak",)) -> tuple[Fit, list[RowResult]]:
     """Fit on the calibration rows that have a measurement, then estimate every row."""
     costs: dict[str, Any] = {}
 
@@ -201,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--from-json", type=Path, help="skip the host: refit and re-print from a stored validation file")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where the result goes (default: {DEFAULT_JSON})")
     parser.add_argument("--markdown", type=Path, help="also write the tables to this markdown file")
+    parser.add_argument("--mode", choices=MODES, default="peak", help="how host time transfers (default: peak)")
     args = parser.parse_args(argv)
     log = lambda msg: print(f"[validate] {msg}", file=sys.stderr, flush=True)  # noqa: E731
     try:
@@ -213,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             measured, host, noise = from_json(args.from_json)
         else:
             measured, host, noise = measure_host(args.work, formats, args.rounds, args.runs, not args.no_export, log)
-        model_fit, results = estimate_rows(PUBLISHED_ROWS, measured, host)
+        model_fit, results = estimate_rows(PUBLISHED_ROWS, measured, host, (args.mode,))
     except EdgeAVError as exc:
         print(f"bench.validate: error: {exc}", file=sys.stderr)
         return 2
