@@ -11,12 +11,15 @@ import hashlib
 import json
 import os
 import re
+import signal
+import threading
+import time
 from pathlib import Path
 
 import pytest
 import torch
 
-from edgeav.errors import ExportError, InputShapeError, ParityError, StorageError
+from edgeav.errors import ExportError, InputShapeError, Interrupted, ParityError, StorageError
 from export_targets import pipeline
 from export_targets.request import ExportRequest, ExportSubject
 from stand_ins import StandIn, export, stand_ins, visible  # noqa: F401  (stand_ins is a fixture)
@@ -197,19 +200,50 @@ def test_an_unwritable_out_is_one_line_naming_it(tiny_av_entry, stand_ins, tmp_p
     assert stand_ins == {} and visible(tmp_path) == []
 
 
-@pytest.mark.converter  # two spawned workers import torch: ~25 s on one core
-def test_jobs_2_a_failing_format_stops_the_other_and_leaves_nothing(tiny_av_entry, tmp_path, monkeypatch) -> None:
-    import workers_for_tests
-
+@pytest.fixture
+def worker_pids(tmp_path, monkeypatch) -> Path:
+    """Where the stand-in workers (tests/export_targets/workers_for_tests.py) say they are lowering."""
     pids = tmp_path / "pids"
     pids.mkdir()
     monkeypatch.setenv("EDGEAV_TEST_PIDS", str(pids))
+    return pids
+
+
+def assert_stopped(pids: Path, formats: tuple[str, ...]) -> None:
+    for fmt in formats:
+        with pytest.raises(ProcessLookupError):  # it was lowering (half an artifact written) and is gone
+            os.kill(int((pids / f"{fmt}.pid").read_text()), 0)
+        assert not (pids / f"{fmt}.finished").exists()  # stopped, not waited for
+
+
+@pytest.mark.converter  # two spawned workers import torch: ~25 s on one core
+def test_jobs_2_a_failing_format_stops_the_other_and_leaves_nothing(tiny_av_entry, tmp_path, monkeypatch,
+                                                                    worker_pids) -> None:
+    import workers_for_tests
+
     monkeypatch.setattr(pipeline, "_lower_in_worker", workers_for_tests.fail_once_the_other_runs)
     subject = ExportSubject.from_entry(tiny_av_entry, tiny_av_entry.build())
     with pytest.raises(ExportError, match=r"^litert lowering failed \(stand-in\)"):
         pipeline.export_model(subject, ExportRequest("android", tmp_path / "dist", samples=1, jobs=2))
-    pid = int((pids / "executorch.pid").read_text())  # it was lowering (and had half an artifact) when litert failed
-    with pytest.raises(ProcessLookupError):
-        os.kill(pid, 0)
-    assert not (pids / "executorch.finished").exists()  # stopped, not waited for
+    assert_stopped(worker_pids, ("executorch",))
+    assert visible(tmp_path) == ["pids"]
+
+
+@pytest.mark.converter  # two spawned workers import torch: ~25 s on one core
+def test_jobs_2_sigterm_stops_both_workers_and_leaves_nothing(tiny_av_entry, tmp_path, monkeypatch,
+                                                             worker_pids) -> None:
+    import workers_for_tests
+
+    monkeypatch.setattr(pipeline, "_lower_in_worker", workers_for_tests.lower_until_stopped)
+
+    def terminate_once_both_lower() -> None:
+        while len(list(worker_pids.glob("*.pid"))) < 2:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)  # `kill PID` of the export; its handler runs in the main thread
+
+    threading.Thread(target=terminate_once_both_lower, daemon=True).start()
+    subject = ExportSubject.from_entry(tiny_av_entry, tiny_av_entry.build())
+    with pytest.raises(Interrupted, match=r"^export stopped by SIGTERM: nothing half-written is left in"):
+        pipeline.export_model(subject, ExportRequest("android", tmp_path / "dist", samples=1, jobs=2))
+    assert_stopped(worker_pids, ("executorch", "litert"))
     assert visible(tmp_path) == ["pids"]

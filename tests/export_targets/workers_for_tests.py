@@ -26,3 +26,12 @@ def fail_once_the_other_runs(format_name: str, *args) -> None:
             break
         time.sleep(0.05)
     raise ExportError("litert lowering failed (stand-in); fix: none")
+
+
+def lower_until_stopped(format_name: str, *args) -> None:
+    """Every format lowers 'forever' (until its worker is stopped), half an artifact written."""
+    pids = Path(os.environ["EDGEAV_TEST_PIDS"])
+    args[-1].write_bytes(b"half an artifact")
+    (pids / f"{format_name}.pid").write_text(str(os.getpid()))
+    time.sleep(30)
+    (pids / f"{format_name}.finished").write_text("")
