@@ -38,6 +38,9 @@ DIAGNOSES = (
               "not allowed", f"run {SETUP} as root or as a user with passwordless sudo"),
     Diagnosis(("Unable to locate package", "has no installation candidate"),
               "a package this host's apt does not have", "use Debian 12 (bookworm) or Ubuntu 22.04+ with apt-get update done"),
+    Diagnosis(("(from versions: none)",),  # pip reached no index at all (it retries network errors quietly)
+              "no wheel of any version found: no network to PyPI, or an index without aarch64 wheels",
+              f"connect this machine to PyPI (or set PIP_INDEX_URL), then re-run {SETUP}"),
     Diagnosis(("No matching distribution found", "Could not find a version that satisfies"),
               "no aarch64 cp311 wheel of a pinned version on the index",
               "check bench/devices/arm/wheels.py pins against PyPI (or PIP_INDEX_URL)"),

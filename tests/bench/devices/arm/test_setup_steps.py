@@ -74,7 +74,10 @@ def _failing(output: str):
     ("E: Could not open lock file /var/lib/dpkg/lock-frontend - open (13: Permission denied)", "passwordless sudo"),
     ("sudo: a password is required", "passwordless sudo"),
     ("E: Unable to locate package qemu-user", "Debian 12"),
-    ("ERROR: No matching distribution found for onnxruntime==9.9", "wheels.py pins"),
+    ("ERROR: Could not find a version that satisfies the requirement numpy==2.4.6 (from versions: none)\n"
+     "ERROR: No matching distribution found for numpy==2.4.6", "no network to PyPI"),
+    ("ERROR: Could not find a version that satisfies the requirement onnxruntime==9.9 (from versions: 1.20.0)\n"
+     "ERROR: No matching distribution found for onnxruntime==9.9", "wheels.py pins"),
     ("gcc: fatal error: edgeav_insns.c: mystery", "edgeav_insns.c: mystery"),
 ])
 def test_a_failed_command_is_one_line_naming_the_step_and_the_fix(tmp_path, output, words) -> None:
@@ -198,3 +201,74 @@ def test_cli_device_info_prints_qemu_cpu_wheels_and_sysroot(tmp_path, capsys) ->
     out = capsys.readouterr().out
     assert "neoverse-n1" in out and "7.2.22" in out and "numpy==2.4.6" in out and str(tmp_path / "sysroot") in out
 
+
+
+def test_views_link_the_sysroot_but_own_proc_and_sys(tmp_path) -> None:
+    from bench.devices.arm.sysroot import build_views
+
+    ctx = _ctx(tmp_path)
+    for d in ("usr/bin", "etc", "proc"):
+        (ctx.layout.sysroot / d).mkdir(parents=True)
+    build_views(ctx)
+    view = ctx.layout.view("cortex-a72")
+    assert (view / "usr").is_symlink() and (view / "usr").resolve() == (ctx.layout.sysroot / "usr").resolve()
+    assert not (view / "proc").is_symlink() and "0xd08" in (view / "proc" / "cpuinfo").read_text()
+    assert (view / "sys/devices/system/cpu/possible").read_text() == "0\n"
+    assert (view / "sys/devices/system/cpu/cpu0/regs/identification/midr_el1").read_text() == "0x00000000410fd083\n"
+
+
+_DSC = "Format: 3.0 (quilt)\nChecksums-Sha256:\n {sha} 12 qemu_7.2+dfsg.orig.tar.xz\n"
+
+
+def _fake_pool(tmp_path, monkeypatch, dsc_sha: str | None = None) -> StepContext:
+    """A Debian pool served from memory: a .dsc and an orig tarball holding qemu-plugin.h."""
+    import hashlib
+    import io
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:xz") as tar:
+        info = tarfile.TarInfo("qemu-7.2.0/include/qemu/qemu-plugin.h")
+        info.size = 12
+        tar.addfile(info, io.BytesIO(b"#define API\n"))
+    tarball = buf.getvalue()
+    dsc = _DSC.format(sha=dsc_sha or hashlib.sha256(tarball).hexdigest()).encode()
+    served: list[str] = []
+
+    def fetch(url: str, dest: Path) -> Path:
+        served.append(url)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(dsc if url.endswith(".dsc") else tarball)
+        return dest
+
+    monkeypatch.setattr(builds, "fetch", fetch)
+    monkeypatch.setattr(builds, "source_version", lambda ctx: "1:7.2+dfsg-7+deb12u18")
+    return _ctx(tmp_path)
+
+
+def test_plugin_header_comes_from_the_orig_tarball_the_dsc_vouches_for(tmp_path, monkeypatch) -> None:
+    ctx = _fake_pool(tmp_path, monkeypatch)
+    builds.fetch_plugin_header(ctx)
+    assert (ctx.layout.qemu_source / "qemu-plugin.h").read_bytes() == b"#define API\n"
+
+
+def test_a_tarball_that_does_not_match_the_dsc_is_refused(tmp_path, monkeypatch) -> None:
+    ctx = _fake_pool(tmp_path, monkeypatch, dsc_sha="0" * 64)
+    step = next(s for s in arm_setup.STEPS if s.name == "qemu-source")
+    with pytest.raises(DeviceError, match=r"step 'qemu-source'.*does not match the sha256"):
+        run_steps([Step(step.name, step.what, step.run)], ctx, lambda s: None)
+    assert not (ctx.layout.qemu_source / "qemu-plugin.h").exists()
+
+
+def test_an_unreachable_mirror_is_no_network(tmp_path, monkeypatch) -> None:
+    import urllib.error
+    import urllib.request
+
+    def refuse(url, timeout=None):
+        raise urllib.error.URLError(ConnectionRefusedError(111, "Connection refused"))
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    monkeypatch.setattr(builds, "source_version", lambda ctx: "1:7.2+dfsg-7+deb12u18")
+    step = next(s for s in arm_setup.STEPS if s.name == "qemu-source")
+    with pytest.raises(DeviceError, match=r"step 'qemu-source' failed: no network; connect"):
+        run_steps([Step(step.name, step.what, step.run)], _ctx(tmp_path), lambda s: None)
