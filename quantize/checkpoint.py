@@ -50,7 +50,7 @@ def read_record(path: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
         raise CheckpointError(f"cannot read quantization checkpoint '{path}' ({type(exc).__name__}); re-run `edgeav quantize`") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise CheckpointError(
-            f"'{path}' is not an edgeav quantization checkpoint (a plain training checkpoint goes to --checkpoint); "
+            f"--qat-checkpoint '{path}' is not an edgeav quantization checkpoint (a plain training checkpoint goes to --checkpoint); "
             "make one with `edgeav quantize`"
         )
     if payload.get("version") != VERSION:

@@ -134,8 +134,7 @@ def run_check(args: argparse.Namespace) -> int:
     for line in problems:
         print(line)
     if problems:
-        raise DataError(f"{root}: {len(problems)} problems (listed above, one per line); fix them and run "
-                        f"`edgeav data check {args.source}` again")
+        raise DataError(f"{len(problems)} problems in {root} (listed above, one per line), the first: {problems[0]}")
     print(f"{root}: every file of {', '.join(splits)} is readable and consistent", file=sys.stderr)
     return 0
 

@@ -8,8 +8,8 @@ import shlex
 from collections.abc import Callable
 from pathlib import Path
 
-from edgeav.errors import UsageError
-from edgeav.files import ensure_writable_dir, write_text_atomically
+from edgeav.errors import StorageError, UsageError
+from edgeav.files import ensure_writable_dir, one_line, write_text_atomically
 
 # What a run leaves in its folder (checkpoints besides these: step_*.pt).
 RUN_FILES = ("last.pt", "train_log.jsonl", "evals.jsonl")
@@ -40,7 +40,10 @@ def prepare_run_folder(out: Path, resume: Path | None, overwrite: bool) -> None:
             )
         for path in existing:
             path.unlink()
-    ensure_writable_dir(out, "--out")
+    try:
+        ensure_writable_dir(out, "--out")
+    except OSError as exc:  # what storage_errors does not map (e.g. ENOENT creating a folder under /proc)
+        raise StorageError(f"{out}: cannot be created or written ({one_line(exc)}); choose a writable --out") from None
 
 
 def trim_logs(out: Path, step: int) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 from pathlib import Path
 
@@ -148,10 +149,17 @@ def run_eval(args: argparse.Namespace) -> int:
     title = f"{name} on {args.data} [{args.split}]" + (" — audio shuffled across clips" if args.shuffle_audio else "")
     _print_scores(Console(), title, scores, task)
     if args.json:
-        with storage_errors(args.json, "--json"):
-            write_json_atomically(args.json, {"source": name, "data": args.data, "split": args.split,
-                                              "shuffled_audio": args.shuffle_audio, **scores})
+        _write_scores(args.json, {"source": name, "data": args.data, "split": args.split,
+                                  "shuffled_audio": args.shuffle_audio, **scores})
     return 0
+
+
+def _write_scores(path: Path, payload: dict) -> None:
+    with storage_errors(path, "--json"):
+        if path.exists() and not path.is_file():  # a device or pipe (/dev/stdout): write through, never replace it
+            path.write_text(json.dumps(payload, indent=2) + "\n")
+        else:
+            write_json_atomically(path, payload)
 
 
 def _eval_artifact(args: argparse.Namespace, shuffle: int | None) -> tuple[str, Task, dict]:

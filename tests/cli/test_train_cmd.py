@@ -94,3 +94,20 @@ def test_quantizing_the_binary_model_on_semantic_data_is_refused(tmp_path, capsy
 def test_shuffle_audio_with_one_clip_is_refused(capsys) -> None:
     assert main(["eval", *SMALL, "--data", "synthetic-ms3:scenes=2,image_size=64", "--split", "val", "--shuffle-audio"]) == 2
     assert "--shuffle-audio pairs each clip with another clip's audio, but this split has 1 clip" in capsys.readouterr().err
+
+
+def test_eval_json_to_a_full_device_is_one_line_and_leaves_the_device(capsys) -> None:
+    from edgeav.cli.train_cmd import _write_scores
+    from edgeav.errors import StorageError
+
+    with pytest.raises(StorageError, match="/dev/full: no space left on the device; free space there or choose another --json"):
+        _write_scores(Path("/dev/full"), {"miou": 0.5})
+    assert Path("/dev/full").is_char_device()  # written through, never replaced by a file (we may run as root)
+
+
+def test_an_out_that_cannot_be_created_is_one_line() -> None:
+    from edgeav.cli.runs import prepare_run_folder
+    from edgeav.errors import StorageError
+
+    with pytest.raises(StorageError, match="/proc/edgeav-run: cannot be created or written .*choose a writable --out"):
+        prepare_run_folder(Path("/proc/edgeav-run"), None, False)

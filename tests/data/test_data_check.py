@@ -30,6 +30,13 @@ def test_opening_a_dataset_names_a_damaged_file_seen_in_its_header(corrupted, na
     assert "\n" not in str(err.value) and "no raw audio" not in str(err.value)
 
 
+def test_a_split_whose_every_wav_was_deleted_is_not_taken_for_a_log_mel_only_tree(corrupted) -> None:
+    root, (bad,) = corrupted("deleted_wav")
+    (bad.parent / "ms3_val_000000.wav").unlink()  # no wav left in val: the other splits still have theirs
+    with pytest.raises(DataError, match=r"missing audio: expected .*ms3_val_000000.wav; restore it.* \(and 1 more\)"):
+        _val(root)
+
+
 @pytest.mark.parametrize(("name", "expected"), [
     ("truncated_png", r"ms3_val_000001.mp4_3.png: cannot decode the frame \(OSError: image file is truncated"),
     ("nan_wav", r"ms3_val_000001.wav: 1 audio samples are NaN or infinite"),
@@ -49,7 +56,8 @@ def test_data_check_lists_every_problem_one_line_each(corrupted, capsys) -> None
     out, err = capsys.readouterr()
     lines = out.strip().splitlines()
     assert len(lines) == 3 and all(any(str(p) in line for line in lines) for p in damaged), lines
-    assert "3 problems" in err and "val: 2 clips, 3 problems" in err and "train: 10 clips, 0 problems" in err
+    assert "val: 2 clips, 3 problems" in err and "train: 10 clips, 0 problems" in err
+    assert err.strip().splitlines()[-1].startswith("edgeav: error: 3 problems in") and damaged[0].name in err.splitlines()[-1]
 
 
 def test_data_check_of_a_sound_dataset_passes(made_ms3, capsys) -> None:

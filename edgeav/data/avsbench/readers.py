@@ -79,8 +79,10 @@ class _AVSBenchObject(torch.utils.data.Dataset):
         self.items = [(r[0], r[col_cat] if col_cat is not None else "") for r in rows if r[col_split] == split]
         if not self.items:
             raise DataError(f"{csv_path} lists no videos for split '{split}'")
-        # A tree has wavs (then every clip needs its own) or only the pickled log-mel (the S4 download).
-        self.has_wavs = any(self._path(lay.wav, n, c).exists() for n, c in self.items)
+        # A tree has wavs (then every clip of every split needs its own) or only the pickled log-mel (the S4
+        # download); looked up over all splits, so a split whose only wav was deleted is not taken for the latter.
+        wav_root = self.base / lay.data / lay.wav.split("/", 1)[0]
+        self.has_wavs = wav_root.is_dir() and next(wav_root.rglob("*.wav"), None) is not None
         if check_files:  # headers only; `edgeav data check` decodes every file
             quick_check(self, root)
 
