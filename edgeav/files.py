@@ -156,6 +156,21 @@ def storage_errors(path: str | Path, flag: str = "--out") -> Iterator[None]:
         raise StorageError(message) from exc
 
 
+def check_writable_dir(path: str | Path, flag: str = "--out") -> None:
+    """StorageError unless ``path`` could be created and written, without creating it (the probe goes into its
+    nearest existing folder and is removed): a check before long work whose failure should leave nothing."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise StorageError(f"{path}: is a file, not a folder; choose another {flag}")
+    existing = next(p for p in (path, *path.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise StorageError(f"{path}: {existing} is a file, not a folder; choose another {flag}")
+    with storage_errors(path, flag):
+        fd, probe = tempfile.mkstemp(prefix=".edgeav-probe-", dir=existing)
+        os.close(fd)
+        os.unlink(probe)
+
+
 def ensure_writable_dir(path: str | Path, flag: str = "--out") -> Path:
     """Create ``path`` (and parents) if needed and prove a file can be written in it; StorageError otherwise.
 

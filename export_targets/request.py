@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from edgeav.errors import UsageError
+from edgeav.files import check_writable_dir
 from edgeav.registry import LoadedModel, ModelEntry
 from edgeav.specs import IOSpec
 from export_targets.formats import check_installed, check_precision, resolve_targets
@@ -82,6 +83,7 @@ class ExportRequest:
             raise UsageError(f"--jobs must be at least 1 (got {self.jobs})")
         if self.out_dir.exists() and not self.out_dir.is_dir():
             raise UsageError(f"--out '{self.out_dir}' is a file; pass a directory")
+        check_writable_dir(self.out_dir)  # now, not after minutes of calibration and lowering
 
     def _check_precision_arguments(self) -> None:
         defaults = {f.name: f.default for f in dataclasses.fields(self) if f.init}

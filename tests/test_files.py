@@ -12,6 +12,7 @@ import pytest
 
 from edgeav.errors import StorageError
 from edgeav.files import (
+    check_writable_dir,
     digest,
     ensure_writable_dir,
     one_line,
@@ -121,3 +122,19 @@ def test_ensure_writable_dir_creates_it_and_refuses_files_and_unwritable_folders
     monkeypatch.setattr("tempfile.mkstemp", refuse)
     with pytest.raises(StorageError, match=r"ro: permission denied; fix its permissions or choose another --log-dir$"):
         ensure_writable_dir(tmp_path / "ro", "--log-dir")
+
+
+def test_check_writable_dir_probes_without_creating(tmp_path, monkeypatch) -> None:
+    check_writable_dir(tmp_path / "new" / "dist")
+    assert list(tmp_path.iterdir()) == []  # neither the folder nor the probe
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(StorageError, match=r"is a file, not a folder; choose another --out$"):
+        check_writable_dir(tmp_path / "f" / "dist")
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), kwargs.get("dir"))
+
+    monkeypatch.setattr("tempfile.mkstemp", refuse)
+    with pytest.raises(StorageError, match=rf"^{tmp_path / 'new'}: read-only file system \(writing {tmp_path}\); "
+                                           r"choose a writable --out$"):
+        check_writable_dir(tmp_path / "new")

@@ -136,12 +136,13 @@ def test_a_signal_while_lowering_leaves_nothing_half_written(registry_with_tiny_
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
 
-def test_permission_denied_on_out_is_one_line(registry_with_tiny_av, stand_ins, capsys, tmp_path, monkeypatch) -> None:
+def test_permission_denied_on_out_is_one_line_before_anything_runs(registry_with_tiny_av, stand_ins, capsys, tmp_path,
+                                                                   monkeypatch) -> None:
     def refuse(*args, **kwargs):  # tests run as root, which chmod cannot stop: the OS's answer, simulated
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(tmp_path / "locked"))
 
-    monkeypatch.setattr("tempfile.mkdtemp", refuse)
+    monkeypatch.setattr("tempfile.mkstemp", refuse)
     code, _, err = run(capsys, "--model", "tinyav", "--target", "onnx", "--out", str(tmp_path / "locked"))
     assert_one_line_error(code, err, f"{tmp_path / 'locked'}: permission denied; fix its permissions or choose "
                                      "another --out")
-    assert not (tmp_path / "locked").exists()
+    assert not (tmp_path / "locked").exists() and stand_ins == {}  # refused before the model was even lowered
