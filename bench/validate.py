@@ -93,6 +93,32 @@ def table(results: Sequence[RowResult], role: str) -> str:
     return "\n".join(lines)
 
 
+_SHORT = {"mobilenet_v1": "MNv1", "mobilenet_v2": "MNv2", "mobilenet_v3_large": "V3-L", "mobilenet_v3_large_min": "V3-L-min",
+          "mobilenet_v3_small": "V3-S", "resnet50": "R50"}
+
+
+def pivot(results: Sequence[RowResult]) -> str:
+    """One line per (family, device, threads, precision), one cell per model: published → estimate (error);
+    calibration cells are marked *cal*."""
+    models = list(dict.fromkeys(r.row.model for r in results))
+    lines = ["| family | device | T | prec | " + " | ".join(_SHORT.get(m, m.replace("efficientnet_", "")) for m in models) + " |",
+             "|---|---|---|---|" + "---|" * len(models)]
+    setups = dict.fromkeys((r.row.family, r.row.device, r.row.threads, r.row.precision) for r in results)
+    for fam, dev, t, prec in setups:
+        cells = {r.row.model: r for r in results if (r.row.family, r.row.device, r.row.threads, r.row.precision) == (fam, dev, t, prec)}
+        row = []
+        for m in models:
+            r = cells.get(m)
+            if r is None:
+                row.append("")
+                continue
+            est = "—" if r.estimate_ms is None else f"{r.estimate_ms:.3g}"
+            tag = " *cal*" if r.row.role == CALIBRATE else ""
+            row.append(f"{r.row.ms:g} → {est} ({_pct(r.error)}){tag}")
+        lines.append(f"| {fam} | {dev} | {t} | {prec} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
 def summary_lines(results: Sequence[RowResult], model_fit: Fit) -> list[str]:
     lines = []
     for role in (CALIBRATE, HELD_OUT):
@@ -115,7 +141,8 @@ def summary_lines(results: Sequence[RowResult], model_fit: Fit) -> list[str]:
 
 
 def report(results: Sequence[RowResult], model_fit: Fit) -> str:
-    return "\n".join(["### Held-out rows (never seen by the fit)", table(results, HELD_OUT), "",
+    return "\n".join(["### All rows: published ms → estimate ms (error); *cal* = calibration row", pivot(results), "",
+                      "### Held-out rows (never seen by the fit)", table(results, HELD_OUT), "",
                       "### Calibration rows (the fit's only input)", table(results, CALIBRATE), "",
                       *summary_lines(results, model_fit)])
 
