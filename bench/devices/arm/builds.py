@@ -8,6 +8,7 @@ against the aarch64 executorch wheel's C++ SDK.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import tarfile
@@ -124,7 +125,10 @@ def build_runner(ctx: StepContext) -> None:
     ctx.run(["cmake", "-S", str(RUNNER_SOURCE), "-B", str(build), f"-DCMAKE_TOOLCHAIN_FILE={CROSS_FILE}",
              f"-DEXECUTORCH_ROOT={ctx.layout.et_sdk}", "-DCMAKE_BUILD_TYPE=Release"])
     ctx.run(["cmake", "--build", str(build), "-j", "1"])
+    # The runner's RPATH is the SDK's absolute lib/ and then $ORIGIN/lib: this relative link keeps it
+    # working when the cache folder is moved or restored elsewhere (a CI cache under another $HOME).
+    (build / "lib").symlink_to(os.path.relpath(ctx.layout.et_sdk / "lib", build))
 
 
 def runner_outputs(layout: ArmLayout) -> tuple[Path, ...]:
-    return (layout.runner,)
+    return (layout.runner, layout.runner_build / "lib" / "libexecutorch.so")
