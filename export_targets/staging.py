@@ -119,7 +119,7 @@ def publish(staging: Path, out_dir: Path, names: list[str]) -> None:
         if name.endswith(SIDECAR_SUFFIX) and name.removesuffix(SIDECAR_SUFFIX) in staged:
             continue  # published right after its artifact
         sidecar = name + SIDECAR_SUFFIX
-        if sidecar in staged:
+        if sidecar in staged and (staging / name).exists():  # (a finished move leaves the new sidecar alone)
             (out_dir / sidecar).unlink(missing_ok=True)  # no moment where the new artifact has the old manifest
         _move(staging, out_dir, name)
         if sidecar in staged:

@@ -158,6 +158,17 @@ def test_a_commit_cut_short_by_a_dead_process_is_finished_by_the_next_export(tmp
     assert _pair(tmp_path) == ("new", "new")
 
 
+def test_finishing_a_commit_that_had_moved_everything_keeps_the_published_pair(tmp_path: Path) -> None:
+    (tmp_path / "m.pte").write_text("new")
+    (tmp_path / "m.pte.json").write_text("new")
+    crashed = tmp_path / f"{STAGING_PREFIX}{_dead_pid()}-abc"  # died after its last move, before cleaning up
+    crashed.mkdir()
+    (crashed / COMMIT_MARKER).write_text(json.dumps(["m.pte", "m.pte.json"]))
+    with Staging(tmp_path):
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.pte", "m.pte.json"]
+
+
 def test_sigterm_while_staging_leaves_nothing_behind(tmp_path: Path) -> None:
     out = tmp_path / "dist"
     script = (
