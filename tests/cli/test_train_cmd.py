@@ -111,3 +111,29 @@ def test_an_out_that_cannot_be_created_is_one_line() -> None:
 
     with pytest.raises(StorageError, match="/proc/edgeav-run: cannot be created or written .*choose a writable --out"):
         prepare_run_folder(Path("/proc/edgeav-run"), None, False)
+
+
+@pytest.mark.parametrize(("pretrained", "train_audio", "frozen"), [(False, False, False), (True, False, True), (True, True, False)])
+def test_the_audio_trunk_is_frozen_only_when_pretrained_weights_are_loaded(tmp_path, pretrained, train_audio, frozen) -> None:
+    import argparse
+
+    from edgeav.cli.train_cmd import _build
+
+    checkpoint = None
+    if pretrained:
+        checkpoint = tmp_path / "w.pt"
+        _checkpoint(checkpoint)
+    args = argparse.Namespace(model="lightavseg", config="small", checkpoint=checkpoint, seed=0, audio_weights=None)
+    _, _, model = _build(args, train_audio=train_audio)
+    assert all(p.requires_grad != frozen for p in model.audio.parameters())
+    assert any(p.requires_grad for p in model.head.parameters())
+
+
+def test_eval_of_a_checkpoint_prints_and_writes_the_scores(tmp_path, capsys) -> None:
+    _checkpoint(tmp_path / "w.pt")
+    out = tmp_path / "scores.json"
+    assert main(["eval", *SMALL, "--checkpoint", str(tmp_path / "w.pt"), "--data", "synthetic-ms3:scenes=5,image_size=64",
+                 "--json", str(out)]) == 0
+    assert "mIoU" in capsys.readouterr().out
+    scores = json.loads(out.read_text())
+    assert scores["split"] == "test" and scores["frames"] == 5 and 0 <= scores["miou"] <= 1 and "skipped" not in scores
