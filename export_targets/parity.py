@@ -127,6 +127,9 @@ def measure_parity(
             refs.append(ref.reshape(-1))
             acts.append(out.reshape(-1))
     ref_all, act_all = np.concatenate(refs), np.concatenate(acts)
+    if not np.all(np.isfinite(ref_all)):  # NaN compares False with any floor: it would pass unseen
+        raise ParityError(f"{artifact}: the PyTorch reference it is compared with contains NaN/inf (the model or "
+                          "its quantized graph, not the converter); export a checkpoint whose outputs are finite")
     if not np.all(np.isfinite(act_all)):
         raise ParityError(f"{artifact}: outputs contain NaN/inf where PyTorch is finite; look for log/div of 0")
     max_abs = float(np.max(np.abs(ref_all.astype(np.float64) - act_all.astype(np.float64))))

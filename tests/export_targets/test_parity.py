@@ -79,3 +79,9 @@ def test_quantized_artifact_below_the_floor_passes_only_as_close_to_fp32_as_its_
     assert report.sqnr_db < MIN_SQNR_DB["int8"]
     assert report.fp32_sqnr_db >= report.quantization_sqnr_db - QUANTIZED_ALLOWANCE_DB
     assert set(report.to_dict()) >= {"quantization_sqnr_db", "fp32_sqnr_db"}
+
+
+def test_a_nan_reference_fails_instead_of_passing_unseen() -> None:
+    nan_ref = [[np.full(100, np.nan, dtype=np.float32)], REFERENCE[1]]
+    with pytest.raises(ParityError, match=r"^x\.pte: the PyTorch reference it is compared with contains NaN/inf"):
+        measure_parity(lambda _s: [np.zeros(100, np.float32)], SAMPLES, nan_ref, artifact="x.pte", precision="int8")
