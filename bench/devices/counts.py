@@ -44,8 +44,8 @@ class PluginLog:
         """Instructions between marker 1 and marker 2; DeviceError when the guest never reached them."""
         totals = {n: total for n, total, _ in self.markers}
         if START not in totals or END not in totals:
-            raise DeviceError("the counting plugin saw no start/end markers (the guest program failed before "
-                              "its counted runs, or qemu ran without -plugin); rerun with --verbose")
+            raise DeviceError("the counting plugin saw no start/end markers: the guest program stopped before its "
+                              "counted runs, or the plugin did not load (run `edgeav device setup arm` again)")
         return totals[END] - totals[START]
 
 

@@ -61,7 +61,10 @@ def run_job(transport: Transport, job: Job, folder: Path) -> JobResult:
         pulled = {}
         for name in job.pulls:
             pulled[name] = folder / Path(name).name
-            transport.pull(name, pulled[name])
+            try:
+                transport.pull(name, pulled[name])
+            except DeviceError as exc:
+                raise DeviceError(with_stderr(str(exc), completed)) from None
     finally:
         transport.remove([*pushed, *job.pulls])
         transport.close()
@@ -109,9 +112,19 @@ class TransportDevice(Device):
         try:
             with tempfile.TemporaryDirectory(prefix="edgeav-device-") as tmp:
                 job = program.job(target, settings, Path(tmp), self.transport.path)
-                return program.read(target, settings, run_job(self.transport, job, Path(tmp)), self.name)
+                result = run_job(self.transport, job, Path(tmp))
+                try:
+                    return program.read(target, settings, result, self.name)
+                except DeviceError as exc:
+                    raise DeviceError(with_stderr(str(exc), result.completed)) from None
         except EdgeAVError as exc:
             return Measurement(target, self.name, settings.threads, None, error=str(exc))
+
+
+def with_stderr(message: str, completed: Completed) -> str:
+    """``message`` and the last line the device program wrote to stderr (its own error, if it printed one)."""
+    lines = [line for line in completed.stderr.strip().splitlines() if line.strip()]
+    return f"{message} (the program's last stderr line: {lines[-1].strip()})" if lines else message
 
 
 def write_inputs(target: BenchTarget, folder: Path) -> list[Path]:

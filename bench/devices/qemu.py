@@ -87,7 +87,7 @@ class QemuTransport(Transport):
     def pull(self, name: str, local: Path) -> None:
         source = Path(self.path(name))
         if not source.is_file():
-            raise DeviceError(f"qemu: the guest program wrote no {name}; rerun with --verbose to see its output")
+            raise DeviceError(f"qemu: the guest program wrote no {name}; it stopped before its last run")
         shutil.copyfile(source, local)
 
     def run(self, argv: Sequence[str], env: Mapping[str, str], cpus: int = 1) -> Completed:
@@ -216,8 +216,8 @@ class GuestPython(Program):
                       if line.startswith("edgeav_guest op "))}
         regions = parse_plugin_log(result.completed.trace).regions
         if len(regions) != len(self._ops):
-            raise DeviceError(f"the guest counted {len(regions)} of {len(self._ops)} isolated ops; rerun with "
-                              "--verbose to see where it stopped")
+            raise DeviceError(f"the guest counted {len(regions)} of {len(self._ops)} isolated ops; the one after "
+                              "the last counted one failed in the guest runtime: bench it on --device host")
         return [OpCount(op.name, op.op_type, "XNNPACK" if delegated.get(i) else "TFLite builtin",
                         bool(delegated.get(i)), count)
                 for i, (op, (_depth, count)) in enumerate(zip(self._ops, regions))]
