@@ -272,3 +272,10 @@ def test_an_unreachable_mirror_is_no_network(tmp_path, monkeypatch) -> None:
     step = next(s for s in arm_setup.STEPS if s.name == "qemu-source")
     with pytest.raises(DeviceError, match=r"step 'qemu-source' failed: no network; connect"):
         run_steps([Step(step.name, step.what, step.run)], _ctx(tmp_path), lambda s: None)
+
+
+def test_cli_device_setup_on_a_wrong_host_exits_2_naming_the_step(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr(platform, "machine", lambda: "aarch64")
+    assert main(["device", "setup", "arm", "--home", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "step 'host'" in err and "x86-64 Linux host" in err
