@@ -8,7 +8,7 @@ each artifact with it; the exporter (layer 4) only asks the plan for modules and
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,98 @@ def quantization_rewrite(method: str, export_forms: Sequence[str]):
 
 
 @dataclass(frozen=True)
+class LayerCost:
+    """One layer's measured cost on the target: its fp32 and int8 kernels, and the two converts (int8 -> fp32
+    before, fp32 -> int8 after) that keeping it float inside an int8 graph adds."""
+
+    fp32_ms: float
+    int8_ms: float
+    convert_ms: float
+
+    @property
+    def float_ms(self) -> float:
+        return self.fp32_ms + self.convert_ms
+
+
+# (layer, its input) -> its cost on the target: export_targets.executorch.probe.probe_layer on the host;
+# the ARM device's instruction counts later (a probe with this signature).
+CostProbe = Callable[[nn.Module, torch.Tensor], LayerCost]
+
+
+def _depthwise(m: nn.Module) -> bool:
+    return isinstance(m, nn.Conv2d) and m.groups > 1 and m.groups == m.in_channels
+
+
+# Operator classes the per-operator precision choice decides for, by module predicate.
+OP_CLASSES: dict[str, Callable[[nn.Module], bool]] = {
+    "depthwise_conv": _depthwise,
+    "pointwise_conv": lambda m: isinstance(m, nn.Conv2d) and m.groups == 1 and m.kernel_size == (1, 1),
+    "conv": lambda m: isinstance(m, nn.Conv2d) and m.groups == 1 and m.kernel_size != (1, 1),
+    "linear": lambda m: isinstance(m, nn.Linear),
+}
+
+
+def _layer_inputs(model: nn.Module, example: Sequence[torch.Tensor], classes: Sequence[str]) -> dict[str, tuple[str, nn.Module, torch.Tensor]]:
+    """Every layer of ``classes``: name -> (class, layer, its input on ``example``), by a forward hook each."""
+    seen: dict[str, tuple[str, nn.Module, torch.Tensor]] = {}
+    hooks = []
+    for name, m in model.named_modules():
+        kind = next((c for c in classes if OP_CLASSES[c](m)), None)
+        if kind:
+            hooks.append(m.register_forward_hook(_recorder(seen, name, kind)))
+    try:
+        with torch.no_grad():
+            model(*example)
+    finally:
+        for h in hooks:
+            h.remove()
+    return seen
+
+
+def _recorder(seen: dict, name: str, kind: str) -> Callable[..., None]:
+    def hook(module: nn.Module, args: tuple, _out: Any) -> None:  # returns None: the output is unchanged
+        seen.setdefault(name, (kind, module, args[0].detach().clone()))
+    return hook
+
+
+def _layer_key(layer: nn.Module, x: torch.Tensor) -> tuple[str, tuple[int, ...]]:
+    return repr(layer), tuple(x.shape)
+
+
+def float_where_int8_is_slower(model: nn.Module, example: Sequence[torch.Tensor], probe: CostProbe,
+                               classes: Sequence[str] = ("depthwise_conv",)) -> tuple[list[str], list[dict[str, Any]]]:
+    """Layers to keep float because int8 is slower on the target, decided per operator class.
+
+    Each distinct (layer, input shape) is probed once; a class stays float when its layers' int8 kernels
+    take longer in total than their fp32 kernels plus the converts keeping them float adds. Returns the
+    layer names kept float and one record per class (the manifest's ``precision_by_cost``).
+    """
+    unknown = [c for c in classes if c not in OP_CLASSES]
+    if unknown:
+        raise UsageError(f"no operator class {', '.join(unknown)}; choose from: {', '.join(OP_CLASSES)}")
+    layers = _layer_inputs(model, example, classes)
+    costs: dict[tuple[str, tuple[int, ...]], LayerCost] = {}
+    for _kind, layer, x in layers.values():
+        key = _layer_key(layer, x)
+        if key not in costs:
+            costs[key] = probe(copy.deepcopy(layer).eval(), x)
+    kept: list[str] = []
+    records = []
+    for kind in classes:
+        names = [n for n, (k, _, _) in layers.items() if k == kind]
+        chosen = [costs[_layer_key(layers[n][1], layers[n][2])] for n in names]
+        int8 = sum(c.int8_ms for c in chosen)
+        float_ = sum(c.float_ms for c in chosen)
+        keep = bool(names) and int8 > float_
+        kept += names if keep else []
+        records.append({"class": kind, "layers": len(names), "shapes_probed": len({_layer_key(*layers[n][1:]) for n in names}),
+                        "int8_ms": round(int8, 4), "fp32_ms": round(sum(c.fp32_ms for c in chosen), 4),
+                        "converts_ms": round(sum(c.convert_ms for c in chosen), 4),
+                        "precision": "fp32" if keep else "int8"})
+    return kept, records
+
+
+@dataclass(frozen=True)
 class Int8Options:
     """How an int8 export gets and checks its int8 graphs."""
 
@@ -66,6 +158,9 @@ class Int8Options:
     eval_split: str = "test"
     eval_limit: int = 0  # frames of the held-out split scored (0: all)
     seed: int = 0
+    # PTQ: keep float the operator classes where int8 is slower on the target, as ``cost_probe`` measures
+    cost_probe: CostProbe | None = None
+    cost_classes: tuple[str, ...] = ("depthwise_conv",)
 
 
 @dataclass
@@ -136,13 +231,18 @@ def _calibrate(entry: ModelEntry, model: nn.Module, config_name: str, example: t
     from quantize.api import calibrate, input_batches, prepare
 
     data = options.data
-    sim = prepare(model, example, "ptq", options.keep_fp32, quantization_rewrite("ptq", entry.export_forms),
-                  floats=FloatModules.of(entry))
+    rewrite = quantization_rewrite("ptq", entry.export_forms)
+    by_cost, cost_records = [], []
+    if options.cost_probe is not None:  # measured on the rewritten graph: the layers the capture will see
+        by_cost, cost_records = float_where_int8_is_slower(rewrite(copy.deepcopy(model)), example,
+                                                           options.cost_probe, options.cost_classes)
+    sim = prepare(model, example, "ptq", (*options.keep_fp32, *by_cost), rewrite, floats=FloatModules.of(entry))
     train = model_samples(entry, entry.config(config_name), data, "train", model)
     batches = input_batches(train, names, options.calibration_batches, options.calibration_batch_size, options.seed)
     seen = calibrate(sim, batches)
     record = {"method": "ptq", "model": entry.name, "config": config_name, "keep_fp32": list(options.keep_fp32),
               "kept_float": list(sim.kept_float), "data": data,
+              **({"precision_by_cost": {"classes": cost_records, "kept_float": by_cost}} if cost_records else {}),
               "calibration": {"data": data, "split": "train", "samples": seen, "seed": options.seed}}
     return sim, record
 

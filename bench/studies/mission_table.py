@@ -1,12 +1,13 @@
-"""The mission benchmark: export a model at each precision to every target, then time all artifacts
-side by side with PyTorch eager in one interleaved run, and write the README's markdown table.
+"""The mission study: export a model at each precision to every target (and the ONNX Runtime int8 peer),
+then time them all beside PyTorch eager with :mod:`bench.mission` (interleaved, 1 and 2 threads).
 
-    python -m bench.studies.mission_table --model lightavseg --precisions fp32,int8 --out dist/mission
-    python -m bench.studies.mission_table --checkpoint runs/ref-ms3-128/last.pt --data synthetic-ms3   # trained, PTQ int8
-    python -m bench.studies.mission_table --reuse dist/mission            # benchmark artifacts exported earlier
+    python -m bench.studies.mission_table --model lightavseg --out dist/mission --threads 1,2
+    python -m bench.studies.mission_table --model avesformer-r18 --checkpoint runs/ref-s4-96/last.pt
+    python -m bench.mission --reuse dist/mission/fp32 dist/mission/int8 --threads 1,2   # time them again
 
-A precision the exporter rejects (e.g. int8 before quantization lands) is skipped with its one-line
-reason in the table; formats that cannot run here (Core ML off macOS) are listed, not timed.
+``MISSION_MODELS`` is the list of models and their calibration/gate data. A precision the exporter
+rejects is skipped with its one-line reason in the table; formats that cannot run here (Core ML off
+macOS) are listed, not timed.
 """
 from __future__ import annotations
 
@@ -15,37 +16,23 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-
-from bench.devices import RunSettings, get_device
-from bench.estimate import LABEL
-from bench.harness import BenchReport, estimates_for, run_compare
-from bench.profiles import PROFILES
-from bench.report import FORMAT_TITLES, write_outputs
-from bench.targets import BenchTarget, eager_twin, resolve_target
+from bench.mission import Skipped, artifacts_in, parser, run_mission
 from edgeav.errors import EdgeAVError
-from edgeav.files import write_text_atomically
 from export_targets._quiet import quiet_library_loggers
-from export_targets.formats import FORMATS, format_of
 
 
 @dataclass(frozen=True)
-class Skipped:
-    what: str
-    reason: str
-    precision: str = "—"
-    size_mb: float | None = None
+class MissionModel:
+    """A model of the mission: its int8 calibration / gate data by default."""
+
+    data: str
 
 
-def skipped_artifact(path: Path, reason: str) -> Skipped:
-    """A row for an artifact that cannot run here, titled like the timed rows and sized from its manifest."""
-    from export_targets.manifest import read_manifest
-
-    fmt = format_of(path)
-    manifest = read_manifest(path)
-    size = manifest.get("size_bytes")
-    return Skipped(FORMAT_TITLES.get(fmt.name, path.name), reason, str(manifest.get("precision", "—")),
-                   size / 1e6 if isinstance(size, (int, float)) else None)
+MISSION_MODELS: dict[str, MissionModel] = {
+    "lightavseg": MissionModel(data="synthetic-ms3"),
+    "avesformer-r18": MissionModel(data="synthetic-s4"),
+    "dtfsal-s": MissionModel(data="synthetic-saliency:clips=40,frames_per_clip=12"),
+}
 
 
 @dataclass(frozen=True)
@@ -76,65 +63,19 @@ def export_precision(model_name: str, config: str, precision: str, targets: str,
     return [r.path for r in export_model(subject, request, int8=request.plan_int8(subject))]
 
 
-def artifacts_in(folder: Path) -> list[Path]:
-    """Artifacts with a manifest beside them, in format-table order."""
-    order = {f.suffix: i for i, f in enumerate(FORMATS)}
-    found = [m.with_name(m.name.removesuffix(".json")) for m in folder.glob("*.json")]
-    found = [p for p in found if p.exists() and any(p.name.endswith(f.suffix) for f in FORMATS)]
-    return sorted(found, key=lambda p: (order.get(format_of(p).suffix, 99), p.name))
-
-
-def runnable(paths: list[Path]) -> tuple[list[BenchTarget], list[Skipped]]:
-    targets, skipped = [], []
-    for p in paths:
-        reason = format_of(p).run_skip_reason()
-        if reason:
-            skipped.append(skipped_artifact(p, reason))
-        else:
-            targets.append(resolve_target(p))
-    return targets, skipped
-
-
-def markdown(report: BenchReport, skipped: list[Skipped], profile_keys: list[str]) -> str:
-    base = next((m.stats for m in report.measurements if m.target.format == "eager"), None)
-    heads = [f"est. {PROFILES[k].title} ms" for k in profile_keys]
-    lines = ["| format | precision | size MB | median ms | min ms | CV | × eager | " + " | ".join(heads) + " |",
-             "|---|---|---|---|---|---|---|" + "---|" * len(heads)]
-    for m in report.measurements:
-        t, s = m.target, m.stats
-        est = report.estimates.get(t.label, {})
-        speed = f"{s.median_ms / base.median_ms:.2f}" if s and base else "—"
-        size = f"{t.size_mb:.1f}" if t.size_mb else "—"
-        lines.append(f"| {FORMAT_TITLES.get(t.format, t.format)} | {t.precision} | {size} | {s.median_ms:.1f} | "
-                     f"{s.min_ms:.1f} | {100 * s.cv:.1f}% | {speed} | "
-                     + " | ".join(f"{est[k].ms:.1f}" if k in est else "—" for k in profile_keys) + " |")
-    for sk in skipped:
-        size = f"{sk.size_mb:.1f}" if sk.size_mb else "—"
-        lines.append(f"| {sk.what} | {sk.precision} | {size} | not run: {sk.reason} |" + " |" * (3 + len(heads)))
-    lines.append("")
-    lines.append(f"Interleaved on host, {report.settings.threads} thread(s), {report.settings.runs} rounds after "
-                 f"{report.settings.warmup} warm-up; est. = {LABEL}.")
-    return "\n".join(lines)
-
-
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="lightavseg")
+    p = parser(__doc__)
+    p.add_argument("--model", default="lightavseg", choices=sorted(MISSION_MODELS))
     p.add_argument("--config", default="paper")
     p.add_argument("--precisions", default="fp32,int8", help="comma-separated (default: fp32,int8)")
     p.add_argument("--targets", default="all", help="export targets (default: all)")
     p.add_argument("--out", type=Path, default=Path("dist/mission"))
-    p.add_argument("--reuse", type=Path, nargs="*", help="skip exporting: benchmark the artifacts in these folders")
     p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--runs", type=int, default=30)
-    p.add_argument("--warmup", type=int, default=5)
-    p.add_argument("--profiles", default="sd8gen2,sd8gen3,sd8elite")
-    p.add_argument("--table", type=Path, help="also write the markdown table here (default: <out>/mission.md)")
     p.add_argument("--checkpoint", type=Path, help="trained weights to export (default: the registry's initialisation)")
     p.add_argument("--qat-checkpoint", type=Path, help="int8 graphs from `edgeav quantize` (default: PTQ on --data)")
-    p.add_argument("--data", default="synthetic-ms3", help="int8 calibration and accuracy-gate data")
+    p.add_argument("--data", help="int8 calibration and accuracy-gate data (default: the model's, MISSION_MODELS)")
     p.add_argument("--eval-limit", type=int, default=200, help="held-out frames the int8 gate scores (default 200)")
+    p.add_argument("--no-peer", action="store_true", help="skip the ONNX Runtime int8 (QDQ) peer")
     return p
 
 
@@ -152,40 +93,45 @@ def _artifacts(args: argparse.Namespace, skipped: list[Skipped]) -> list[Path]:
         except EdgeAVError as exc:  # e.g. a precision a format refuses: say so, keep going
             print(f"{precision}: skipped ({exc})", flush=True)
             skipped.append(Skipped(f"{precision} (all formats)", str(exc)))
+    onnx_fp32 = [p for p in paths if p.suffix == ".onnx"]
+    if onnx_fp32 and not args.no_peer:
+        paths.append(export_peer(args.model, args.config, onnx_fp32[0], args.out / "int8-ort", weights))
     return paths
 
 
-def _measure(args: argparse.Namespace, targets: list[BenchTarget], keys: list[str]) -> BenchReport:
-    targets.append(eager_twin(targets[0]))
-    settings = RunSettings(threads=args.threads, runs=args.runs, warmup=args.warmup)
-    report = run_compare(targets, get_device("host"), settings, lambda m: print(m, flush=True))
-    report.estimates = estimates_for(targets, [PROFILES[k] for k in keys], args.threads)
-    return report
+def export_peer(model_name: str, config: str, fp32: Path, out: Path, weights: MissionWeights) -> Path:
+    """ORT's own int8 of the fp32 ``.onnx``, calibrated on the batches edgeav's PTQ sees (same data, seed)."""
+    from edgeav.registry import get_model_entry, load_model
+    from edgeav.train.samples import model_samples
+    from export_targets.onnx.peer import ort_static_int8
+    from quantize.api import input_batches
+    from quantize.plan import Int8Options
+
+    entry = get_model_entry(model_name)
+    cfg = entry.config(config)
+    names = [t.name for t in entry.io_spec(cfg).inputs]
+    options = Int8Options()
+    model = load_model(model_name, config, weights.checkpoint).model.eval()
+    train = model_samples(entry, cfg, weights.data, "train", model)
+    feeds = [{n: x[i:i + 1].numpy() for n, x in zip(names, batch)}
+             for batch in input_batches(train, names, options.calibration_batches, options.calibration_batch_size,
+                                        options.seed)
+             for i in range(batch[0].shape[0])]
+    print(f"ONNX Runtime int8 peer of {fp32.name} ({len(feeds)} calibration samples) → {out}", flush=True)
+    return ort_static_int8(fp32, feeds, out / fp32.name.replace("_fp32", "_int8-ort"))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     quiet_library_loggers()
-    torch.set_num_threads(args.threads)
-    keys = [k.strip() for k in args.profiles.split(",") if k.strip()]
+    args.data = args.data or MISSION_MODELS[args.model].data
     skipped: list[Skipped] = []
     try:
-        targets, not_here = runnable(_artifacts(args, skipped))
-        skipped += not_here
-        if not targets:
-            print("mission: nothing to benchmark", file=sys.stderr)
-            return 2
-        report = _measure(args, targets, keys)
+        paths = _artifacts(args, skipped)
     except EdgeAVError as exc:
         print(f"mission: error: {exc}", file=sys.stderr)
         return 2
-    table = markdown(report, skipped, keys)
-    out_dir = args.reuse[0] if args.reuse else args.out
-    written = write_outputs(report, out_dir, "mission")
-    md = write_text_atomically(args.table or out_dir / "mission.md", table + "\n")
-    print(table)
-    print("\n".join(f"wrote {w}" for w in [*written, md]))
-    return 0
+    return run_mission(paths, args, args.reuse[0] if args.reuse else args.out, skipped)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import torch
 from edgeav.errors import ExportError
 from edgeav.files import one_line
 from edgeav.specs import IOSpec
+from export_targets._quiet import captured_output
 from export_targets.executorch.profile import METHOD, etdump_profile
 from export_targets.runtime import ArtifactRunner, OpProfile, to_numpy, to_tensor
 from export_targets.target import ArtifactStructure, TensorInfo
@@ -33,9 +34,7 @@ class ExecuTorchRunner(ArtifactRunner):
     def __init__(self, path: Path, io_spec: IOSpec | None = None, threads: int | None = None) -> None:
         super().__init__(path, io_spec, threads)
         if threads is not None:
-            from executorch.extension.pybindings import portable_lib
-
-            portable_lib._unsafe_reset_threadpool(threads)
+            set_threadpool_size(threads)
         self._method = load_program(self.path).load_method("forward")
 
     def prepare(self, inputs: Sequence[torch.Tensor | np.ndarray]) -> list[torch.Tensor]:
@@ -66,6 +65,18 @@ class ExecuTorchRunner(ArtifactRunner):
 
 
 RUNNER = ExecuTorchRunner
+
+
+def set_threadpool_size(threads: int) -> None:
+    """Resize the process-wide XNNPACK threadpool (every loaded program uses it from its next call).
+
+    Only when the size changes: a reset destroys and recreates the pool's threads.
+    """
+    from executorch.extension.pybindings import portable_lib
+
+    if portable_lib._threadpool_get_thread_count() != threads:
+        with captured_output():  # the reset logs a line to stderr
+            portable_lib._unsafe_reset_threadpool(threads)
 
 
 def load_program(path: Path, enable_etdump: bool = False) -> Any:

@@ -9,7 +9,7 @@ import pytest
 
 from bench.devices import RunSettings
 from bench.harness import BenchReport
-from bench.studies.mission_table import artifacts_in, markdown, runnable
+from bench.mission import artifacts_in, markdown, runnable
 
 
 def _mlpackage(folder: Path) -> Path:
@@ -32,3 +32,72 @@ def test_core_ml_row_names_format_precision_and_size(tmp_path: Path) -> None:
     assert cells[:3] == ["Core ML .mlpackage", "w8a16", "12.3"]
     assert cells[3] == "not run: Core ML runs only on macOS"
     assert len(cells) == len(table.splitlines()[0].strip("|").split("|"))  # as many cells as the header
+
+
+def test_ratios_are_taken_round_by_round_for_eager_int8_peer_and_threads() -> None:
+    from bench.mission import PEER_PRECISION, mission_ratios
+    from bench.targets import BenchTarget
+
+    def target(label: str, fmt: str, precision: str) -> BenchTarget:
+        return BenchTarget(label=label, format=fmt, model="m", config="c", precision=precision)
+
+    targets = [target("a.pte", "executorch", "fp32"), target("b.pte", "executorch", "int8"),
+               target("c.onnx", "onnx", PEER_PRECISION), target("eager", "eager", "fp32")]
+    one = {"a.pte": [4.0, 8.0, 4.0], "b.pte": [1.0, 4.0, 1.0], "c.onnx": [2.0, 2.0, 4.0], "eager": [8.0, 8.0, 8.0]}
+    two = {k: [x / 2 for x in v] for k, v in one.items()}
+    ratios = {r.name: r for r in mission_ratios(targets, {1: one, 2: two})}
+    assert ratios["a.pte / eager @1t"].per_round == (0.5, 1.0, 0.5)
+    assert ratios["b.pte / a.pte @1t"].per_round == (0.25, 0.5, 0.25)  # int8 / fp32 of the same format
+    assert ratios["b.pte / c.onnx (ORT int8) @2t"].median == 0.5
+    assert ratios["a.pte: 1t / 2t (speed-up)"].per_round == (2.0, 2.0, 2.0)
+    assert ratios["b.pte / a.pte @1t"].cell() == "0.25 (0.25–0.50)"
+    assert "c.onnx / a.pte @1t" not in ratios  # the peer is no int8 of edgeav's fp32 format
+
+
+@pytest.mark.parametrize("text", ["", "0", "1,x", "-1"])
+def test_bad_thread_lists_name_the_fix(text: str) -> None:
+    from bench.mission import thread_counts
+    from edgeav.errors import UsageError
+
+    with pytest.raises(UsageError, match="--threads 1,2"):
+        thread_counts(text)
+
+
+class _Runner:
+    def prepare(self, inputs):
+        return inputs
+
+    def invoke(self, feed):
+        return None
+
+
+class _Target:
+    """A picklable stand-in for a BenchTarget: the worker processes open it at their thread count."""
+
+    label = "x"
+
+    def open(self, threads: int) -> _Runner:
+        import torch
+
+        assert torch.get_num_threads() >= 1
+        return _Runner()
+
+    def inputs(self):
+        return ()
+
+
+def test_each_thread_count_runs_in_its_own_worker_with_its_pools_set() -> None:
+    from bench.mission import interleave_threads
+
+    timings, pools = interleave_threads([_Target()], [1, 2], runs=3, warmup=1)
+    assert {n: len(v["x"]) for n, v in timings.items()} == {1: 3, 2: 3}
+    assert [p["threads"] for p in pools] == [1, 2]
+    assert [p["torch"] for p in pools] == [1, 2]  # torch's process-wide pool, set in each worker
+
+
+def test_a_worker_that_fails_to_open_names_what_failed() -> None:
+    from bench.mission import interleave_threads
+    from edgeav.errors import ExportError
+
+    with pytest.raises(ExportError, match="opening the artifacts at 1 thread"):
+        interleave_threads([object()], [1], runs=1, warmup=0)
