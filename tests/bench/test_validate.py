@@ -145,7 +145,7 @@ def test_report_tables_list_held_out_and_calibration_rows_and_the_goal() -> None
     held = rest.split("### Calibration rows")[0]
     assert held.count("\n| ") == len(held_out_rows()) + 1  # header + one line per row
     setups = {(r.family, r.device, r.threads, r.precision) for r in PUBLISHED_ROWS}
-    assert everything.count("\n| ") == len(setups) + 1 and everything.count("*cal*") == len(calibration_rows())
+    assert everything.count("\n| ") == len(setups) + 1 and everything.count("*cal* |") == len(calibration_rows())
     assert "goal (≥ 15 held-out rows, median absolute error ≤ 30 %, every row within 2×):" in text
     assert f"held-out: {len(held_out_rows())} rows" in text
     assert "fit: mode peak, α" in text
