@@ -1,12 +1,21 @@
-"""LiteRT's int8: the shared-scheme PT2E graph (``quantize.recipes.RECIPES["litert"]``) and the converter
-setting that folds its Q/DQ pairs into TFLite int8 tensors."""
+"""LiteRT's int8: the shared-scheme PT2E graph (``quantize.recipes.RECIPES["litert"]``), the converter
+setting that folds its Q/DQ pairs into TFLite int8 tensors, and the pass that keeps graph inputs float."""
 from __future__ import annotations
 
 from typing import Any
 
+import torch
+from torch import nn
+
 from quantize.recipes import Recipe, get_recipe
 
 RECIPE: Recipe = get_recipe("litert")
+
+# x + 2^-100 is x for every |x| >= 2^-76 and moves smaller values by less than any int8 step: the same int8
+# codes, but an op the converter can neither fold (x + 0 and x * 1 are folded) nor quantize through
+# (MAXIMUM, RESHAPE and CONCATENATION pass the quantization on to their input).
+FLOAT_BOUNDARY = 2.0**-100
+_QUANTIZE = "quantized_decomposed.quantize_per_tensor."  # by name: the op exists once torchao is imported
 
 
 def static_int8_config() -> Any:
@@ -22,3 +31,39 @@ def static_int8_config() -> Any:
     from litert_torch.quantize.quant_config import QuantConfig
 
     return QuantConfig(pt2e_quantizer=PT2EQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True)))
+
+
+def keep_graph_inputs_float(model: nn.Module) -> list[str]:
+    """Put a float ``ADD 2^-100`` between every graph input and a quantize node that reads it directly.
+
+    Why: when a quantized op (a conv, or a cat such as a streaming model's state stack) consumes a graph input
+    straight away, litert-torch folds that input's quantize into the signature, and the .tflite then wants
+    int8 where the IOSpec (and every app) feeds float32. An input that reaches its quantize through a float
+    op (e.g. in-graph normalisation) stays float; this gives every input such an op. Applies to the outermost
+    ``torch.fx.GraphModule`` s of ``model`` (in place); returns the names of the inputs it changed.
+    """
+    changed = []
+    for graph_module in _outer_graph_modules(model):
+        graph = graph_module.graph
+        for node in [n for n in graph.nodes if n.op == "placeholder"]:
+            quantizes = [u for u in node.users if _is_quantize(u)]
+            if not quantizes:
+                continue
+            with graph.inserting_after(node):
+                boundary = graph.call_function(torch.ops.aten.add.Tensor, (node, FLOAT_BOUNDARY))
+            boundary.meta = dict(node.meta)  # same shape and dtype: the converter reads tensor_meta
+            for q in quantizes:
+                q.replace_input_with(node, boundary)
+            changed.append(node.name)
+        graph_module.recompile()
+    return changed
+
+
+def _is_quantize(node: torch.fx.Node) -> bool:
+    return node.op == "call_function" and str(node.target).startswith(_QUANTIZE)
+
+
+def _outer_graph_modules(model: nn.Module) -> list[torch.fx.GraphModule]:
+    found = [(name, m) for name, m in model.named_modules() if isinstance(m, torch.fx.GraphModule)]
+    names = [name for name, _ in found]
+    return [m for name, m in found if not any(name.startswith(f"{o}.") or (o == "" and name) for o in names if o != name)]

@@ -8,7 +8,11 @@ torchvggish's (``VGGISH_LOGMEL``) computed in the graph for 64 + 8·11 = 152 fra
 Temporal enhancement ("a patch embedding layer followed by a Transformer layer"): the patch embedding is a
 1×1×1 Conv3d (512 → ``audio_embed_dim`` = 256) per audio token plus a learned embedding per slice, then one
 post-norm Transformer layer (``audio_heads`` = 2 heads, FFN ``audio_mlp`` = 256) over all slice × grid tokens.
-The width 256 is a choice: it gives the 0.53 M parameters of DiffSal's ``AudioAttnNet`` (dim 512, 2 heads of 64). DiffSal's
+``audio_norm`` (a choice, on in the ``cpu`` config, off at paper size where torchvggish's weights expect
+raw log-mel): a BatchNorm on the log-mel before VGGish. Measured on the CPU reference run without it: VGGish
+trained from scratch on raw log-mel gave features that differed between clips by scale only (spread 35 on a
+magnitude of 41 after the patch embedding, 0.08 on 0.8 after the LayerNorm), so every clip reached AMFB as
+nearly the same audio vector. The width 256 is a choice: it gives the 0.53 M parameters of DiffSal's ``AudioAttnNet`` (dim 512, 2 heads of 64). DiffSal's
 ``AudioAttnNet`` builds such an embedding but overwrites its output before use; here it is used.
 """
 from __future__ import annotations
@@ -73,11 +77,14 @@ class AudioEncoder(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.slices = LogMelSlices(cfg)
+        # Log-mel values sit around -4 and differ between clips mostly by level; from scratch, VGGish's
+        # ReLU trunk then codes loudness, which the temporal layer's LayerNorm removes (see `audio_norm`).
+        self.norm = nn.BatchNorm2d(1) if cfg.audio_norm else nn.Identity()
         self.vggish = vggish_trunk(cfg.vggish)
         self.temporal = TemporalEnhancement(cfg)
 
     def forward(self, pcm: torch.Tensor) -> torch.Tensor:
-        feats = self.vggish(self.slices(pcm))  # [B·S, A, h, w]
+        feats = self.vggish(self.norm(self.slices(pcm)))  # [B·S, A, h, w]
         n, a, h, w = feats.shape
         feats = feats.reshape(-1, self.cfg.audio_slices, a, h, w).transpose(1, 2)
         return self.temporal(feats)

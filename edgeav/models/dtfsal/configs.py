@@ -70,6 +70,7 @@ class DTFSalConfig:
     slice_frames: int = 64
     slice_hop: int = 11
     logmel: LogMelConfig = VGGISH_LOGMEL  # num_frames is set from the slices (see `logmel_config`)
+    audio_norm: bool = False  # choice: BatchNorm on the log-mel before VGGish (audio.py; on for training from scratch)
     audio_embed_dim: int = 256  # choice: width of the temporal Transformer (DiffSal's AudioAttnNet ≈ 0.53 M at 256)
     audio_heads: int = 2
     audio_mlp: int = 256
@@ -183,6 +184,7 @@ DTFSAL_CPU = dataclasses.replace(
     lteb_tokens=4,
     decoder_dims=(16, 8, 4),
     audio_slices=1,
+    audio_norm=True,
     amfb_scales=(2, 3, 4),
 )
 """Every DTFSal block at reduced widths on a 4×96×160 clip (1.1 M params, ≈0.6 s per training sample on one
