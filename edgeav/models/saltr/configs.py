@@ -42,6 +42,10 @@ class SalTRConfig:
     no_fixation_weight: float = 0.1
     aux_loss: bool = True
     matching: str = "hungarian"  # "identity" is the paper's ablation: query i ↔ fixation i, no assignment
+    # Not in the paper (0 there): weight of KL − CC between the rendered map and the ground-truth map, added
+    # to the set loss. It trains every query's weight p and position against the density at once, where the
+    # set loss sees one fixation per query; a shortcut for short CPU runs.
+    map_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if isinstance(self.image_size, int):
@@ -52,6 +56,8 @@ class SalTRConfig:
             raise ValueError(f"attention {self.attention!r} must be one of {ATTENTIONS}")
         if self.matching not in MATCHINGS:
             raise ValueError(f"matching {self.matching!r} must be one of {MATCHINGS}")
+        if self.map_weight < 0:
+            raise ValueError(f"map_weight {self.map_weight} must be >= 0")
         if self.dim % self.heads:
             raise ValueError(f"dim {self.dim} must be divisible by heads {self.heads}")
 
@@ -91,6 +97,10 @@ _CPU = {"image_size": (96, 128), "backbone": ResNetConfig("bottleneck", (1, 1, 1
         "dropout": 0.0}
 SALTR_CPU = SalTRConfig(**_CPU)
 SALTR_CPU_IDENTITY = SalTRConfig(**_CPU, matching="identity")
+# At 96×128 the global config's only token level, C5, is a 3×4 grid: too coarse to place a point to a few
+# pixels. The deformable config's levels (strides 8–64) give 256 tokens at the same size.
+SALTR_CPU_DEFORMABLE = SalTRConfig(**_CPU, attention="deformable")
+SALTR_CPU_DEFORMABLE_MAP = SalTRConfig(**_CPU, attention="deformable", map_weight=1.0)
 
 CONFIGS = {
     "paper": SALTR,
@@ -100,4 +110,6 @@ CONFIGS = {
     "small-identity": SALTR_SMALL_IDENTITY,
     "cpu": SALTR_CPU,
     "cpu-identity": SALTR_CPU_IDENTITY,
+    "cpu-deformable": SALTR_CPU_DEFORMABLE,
+    "cpu-deformable-map": SALTR_CPU_DEFORMABLE_MAP,
 }

@@ -1,11 +1,13 @@
 """SalTR's objective: the set-prediction loss (Hungarian matching, aux losses on every decoder layer)
-against the image's fixation points; the prediction evaluation scores is the rendered map."""
+against the image's fixation points (plus, when ``map_weight`` > 0, KL − CC of the rendered map against the
+ground-truth map); the prediction evaluation scores is the rendered map."""
 from __future__ import annotations
 
 import torch
 from torch import nn
 
 from edgeav.models.matching import SetLossWeights, set_prediction_loss
+from edgeav.models.saliency_losses import kl_cc_loss
 from edgeav.models.saltr.configs import SalTRConfig
 from edgeav.registry import Batch, Objective
 
@@ -18,7 +20,12 @@ def loss_weights(cfg: SalTRConfig) -> SetLossWeights:
 def _loss(net: nn.Module, model: nn.Module, batch: Batch) -> dict[str, torch.Tensor]:
     out = net(batch["image"])
     cfg = model.cfg
-    return set_prediction_loss(out.logits, out.points, batch["points"], batch["num_points"], loss_weights(cfg), cfg.matching)
+    parts = set_prediction_loss(out.logits, out.points, batch["points"], batch["num_points"], loss_weights(cfg), cfg.matching)
+    if cfg.map_weight:
+        map_parts = kl_cc_loss(out.saliency, batch["saliency"])
+        parts = {**parts, "loss": parts["loss"] + cfg.map_weight * map_parts["loss"], "map_kl": map_parts["kl"],
+                 "map_cc": map_parts["cc"]}
+    return parts
 
 
 def saliency_map(model: nn.Module, batch: Batch) -> torch.Tensor:
