@@ -11,7 +11,7 @@ from scipy.io import savemat
 from torch.utils.data import default_collate
 
 from edgeav.data.saliency import SaliencyConfig, SyntheticSaliencyImages
-from edgeav.data.saliency.fixations import FixationSamples, normalised_xy, pad_points
+from edgeav.data.saliency.fixations import DataSkipWarning, FixationSamples, normalised_xy, pad_points
 from edgeav.data.saliency.mit1003 import MIT1003Images
 from edgeav.data.saliency.salicon import SaliconImages, read_salicon_fixations
 from edgeav.errors import DataError
@@ -92,6 +92,18 @@ def test_salicon_skips_an_image_without_fixations_and_drops_points_off_the_image
     assert len(data) == 1 and data.summary.skipped == ["COCO_train2014_000000000001"]
     assert data.summary.dropped_points == 2
     assert "1 skipped without fixations, 2 fixations outside their image dropped" in data.summary.line()
+    with pytest.warns(DataSkipWarning, match="^fixation data: 2 images, 1 skipped without fixations, 2 fixations outside"):
+        samples = FixationSamples(data)
+    assert int(samples[0]["num_points"]) == 1  # the point on the image is kept, the two off it are not
+
+
+def test_samples_of_a_reader_without_skips_say_nothing(tmp_path):
+    import warnings
+
+    root = _salicon(tmp_path, {"COCO_train2014_000000000003": [np.array([[5, 5]])]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataSkipWarning)
+        assert len(FixationSamples(SaliconImages(root, "train"))) == 1
 
 
 def test_salicon_refuses_a_fixation_file_of_another_layout(tmp_path):

@@ -20,6 +20,7 @@ the list (deterministic; SALICON images have a few hundred fixations, the teache
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,10 @@ from torch.utils.data import Dataset
 from edgeav.data.clips import SaliencyImage
 from edgeav.data.saliency.samples import resize_maps
 from edgeav.errors import DataError, UsageError
+
+
+class DataSkipWarning(UserWarning):
+    """Images or fixations a reader left out (the count line of :class:`ReadSummary`)."""
 
 
 @dataclass
@@ -96,6 +101,10 @@ class FixationSamples(Dataset):
                 "salicon:PATH, mit1003:PATH or saliency-images:PATH"
             )
         self.images, self.size, self.max_fixations = images, size, max_fixations
+        # A reader's skips are documented, not silent: say them once, when the samples are opened.
+        self.summary: ReadSummary | None = getattr(images, "summary", None)
+        if self.summary is not None and (self.summary.skipped or self.summary.dropped_points):
+            warnings.warn(f"fixation data: {self.summary.line()}", DataSkipWarning, stacklevel=2)
 
     def __len__(self) -> int:
         return len(self.images)
