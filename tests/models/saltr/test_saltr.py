@@ -113,3 +113,29 @@ def test_objective_trains_on_synthetic_fixations():
         losses.append(float(parts["loss"]))
     assert losses[-1] < 0.7 * losses[0]
     assert objective.logits(model.eval(), batch).shape == (4, 1, 64, 96)
+
+
+def test_map_loss_adds_kl_minus_cc_of_the_rendered_map_only_when_weighted():
+    import dataclasses
+
+    from torch.utils.data import default_collate
+
+    from edgeav.models.saliency_losses import kl_cc_loss
+    from edgeav.models.saltr.entry import saltr_dataset
+    from edgeav.train.objective import TrainingForward
+
+    entry = get_model_entry("saltr")
+    plain = entry.config("small")
+    data = saltr_dataset(plain, "synthetic-saliency-images:images=2,observers=4", "train")
+    batch = default_collate([data[i] for i in range(2)])
+    assert CONFIGS["paper"].map_weight == 0 and CONFIGS["cpu-deformable-map"].map_weight == 1.0
+    torch.manual_seed(0)
+    model = SalTR(dataclasses.replace(plain, map_weight=0.5)).eval()
+    with_map = entry.objective.loss(TrainingForward(model), model, batch)
+    model.cfg = plain
+    without = entry.objective.loss(TrainingForward(model), model, batch)
+    assert "map_cc" not in without
+    rendered = kl_cc_loss(model.forward_train(batch["image"]).saliency, batch["saliency"])
+    torch.testing.assert_close(with_map["loss"], without["loss"] + 0.5 * rendered["loss"])
+    with pytest.raises(ValueError, match="map_weight"):
+        SalTRConfig(map_weight=-1.0)
