@@ -9,10 +9,11 @@ Temporal enhancement ("a patch embedding layer followed by a Transformer layer")
 1×1×1 Conv3d (512 → ``audio_embed_dim`` = 256) per audio token plus a learned embedding per slice, then one
 post-norm Transformer layer (``audio_heads`` = 2 heads, FFN ``audio_mlp`` = 256) over all slice × grid tokens.
 ``audio_norm`` (a choice, on in the ``cpu`` config, off at paper size where torchvggish's weights expect
-raw log-mel): a BatchNorm on the log-mel before VGGish. Measured on the CPU reference run without it: VGGish
+raw log-mel): a BatchNorm on the log-mel before VGGish and one on the embedded audio tokens. Measured on the CPU reference run without it: VGGish
 trained from scratch on raw log-mel gave features that differed between clips by scale only (spread 35 on a
 magnitude of 41 after the patch embedding, 0.08 on 0.8 after the LayerNorm), so every clip reached AMFB as
-nearly the same audio vector. The width 256 is a choice: it gives the 0.53 M parameters of DiffSal's ``AudioAttnNet`` (dim 512, 2 heads of 64). DiffSal's
+nearly the same audio vector; the log-mel BatchNorm alone still left 0.10 on 0.82 after the LayerNorm
+(the tokens kept one common direction), hence the second, on the tokens. The width 256 is a choice: it gives the 0.53 M parameters of DiffSal's ``AudioAttnNet`` (dim 512, 2 heads of 64). DiffSal's
 ``AudioAttnNet`` builds such an embedding but overwrites its output before use; here it is used.
 """
 from __future__ import annotations
@@ -56,6 +57,9 @@ class TemporalEnhancement(nn.Module):
         super().__init__()
         dim = cfg.audio_embed_dim
         self.patch_embed = nn.Conv3d(cfg.audio_dim, dim, 1)
+        # With audio_norm: centre every embedded channel over the batch, so that tokens differ in direction
+        # and not only in scale, which the post-norm LayerNorm below would remove (module docstring).
+        self.token_norm = nn.BatchNorm3d(dim) if cfg.audio_norm else nn.Identity()
         self.slice_embed = nn.Parameter(torch.zeros(1, dim, cfg.audio_slices, 1, 1))
         nn.init.trunc_normal_(self.slice_embed, std=0.02)
         self.attn = MultiHeadAttention(dim, cfg.audio_heads)
@@ -64,7 +68,7 @@ class TemporalEnhancement(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, _, s, h, w = x.shape
-        tokens = (self.patch_embed(x) + self.slice_embed).flatten(2).transpose(1, 2)  # [B, S·h·w, A]
+        tokens = (self.token_norm(self.patch_embed(x)) + self.slice_embed).flatten(2).transpose(1, 2)  # [B, S·h·w, A]
         tokens = self.norm(tokens + self.attn(tokens, tokens, tokens))
         tokens = self.ffn(tokens)
         return tokens.transpose(1, 2).reshape(b, -1, s, h, w)

@@ -1,6 +1,8 @@
 """DTFSal on the tiny test config: shapes, gradients, determinism, audio sensitivity and bad input."""
 from __future__ import annotations
 
+import copy
+
 import dataclasses
 
 import pytest
@@ -57,11 +59,15 @@ def test_kl_cc_backward_reaches_every_parameter():
     assert not missing, missing
 
 
-def test_audio_changes_the_map(model):
+def test_audio_changes_the_map_once_the_gates_listen(model):
     frames, audio = _inputs(DTFSAL_SMALL, batch=1)
+    other = torch.roll(audio, 4000, dims=1) * 3
+    net = copy.deepcopy(model)
     with torch.no_grad():
-        a = model(frames, audio)
-        b = model(frames, torch.roll(audio, 4000, dims=1) * 3)
+        assert torch.equal(net(frames, audio), net(frames, other))  # zero-initialised gates: audio injects nothing yet
+        for fuse in net.fusion.values():
+            fuse.inject.query.weight.normal_()
+        a, b = net(frames, audio), net(frames, other)
     assert (a - b).abs().max() > 1e-6
 
 
