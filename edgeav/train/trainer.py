@@ -254,11 +254,13 @@ class Trainer:
     def _checkpoint_and_eval(self) -> None:
         last = self.state.step == self.cfg.steps
         evaluate_now = self.eval_set is not None and (last or (self.cfg.eval_every and self.state.step % self.cfg.eval_every == 0))
-        if last or evaluate_now or (self.cfg.checkpoint_every and self.state.step % self.cfg.checkpoint_every == 0):
-            self.save()  # before evaluating: a bad validation file cannot cost the steps done
+        due = last or bool(self.cfg.checkpoint_every and self.state.step % self.cfg.checkpoint_every == 0)
+        if due:
+            self.save()  # before evaluating: an evaluation that fails cannot cost the steps done
         if evaluate_now:
-            self.run_eval()
-            self.save()  # again, now holding the scores
+            self.run_eval()  # a DataError here still saves the steps (fit's handler); others were saved just now
+            if due:
+                self.save()  # again, now holding the scores
 
     def _stopped(self, what: str, save: bool = True) -> str:
         """Save the last completed step (unless the weights may be mid-update) and say where and how to go on."""
