@@ -102,13 +102,15 @@ class HostMeasurement:
                 "rounds_ms": list(self.rounds_ms), "spread": self.spread, "class_share": self.class_share}
 
 
-def class_share(pte: Path, runs: int = 5) -> dict[str, float]:
-    """Fractions of per-op time by op class from the .pte's ETDump (layout copies left out, like calibration)."""
+def class_share(pte: Path, runs: int = 5, passes: int = 3) -> dict[str, float]:
+    """Fractions of per-op time by op class from the .pte's ETDump: per class the median over ``passes``
+    profiled passes of ``runs`` runs (one pass on a loaded machine can put a stall in any op)."""
     from export_targets.executorch.runner import ExecuTorchRunner
 
     runner = ExecuTorchRunner(pte, threads=1)
     x = torch.zeros(*_shape_of(pte))
-    times, _unknown = class_times(runner.profile([x], runs=runs, warmup=1).records)
+    per_pass = [class_times(runner.profile([x], runs=runs, warmup=1).records)[0] for _ in range(passes)]
+    times = {k: statistics.median(p[k] for p in per_pass) for k in OP_CLASSES}
     total = sum(times.values())
     return {k: v / total for k, v in times.items()} if total > 0 else {}
 

@@ -7,7 +7,9 @@ in the family's format (bench.estimate_host):
     est  = raw / η[family, p]
 
 - ``transfer`` (``mode``): ``peak`` — every class scales by host core peak / device fastest-core peak at
-  p (bench.profiles: FLOP/cycle × clock); ``roofline`` — each class scales by the ratio of its one-thread
+  p (bench.profiles: FLOP/cycle × clock); at int8 only conv/GEMM classes use the dot-product peaks (x86
+  VNNI, ARM SDOT: they reduce along input channels), depthwise/elementwise/other the widening
+  multiply-add rate (2× fp32 on both ISAs), i.e. the fp32 ratio (``DOT_CLASSES``); ``roofline`` — each class scales by the ratio of its one-thread
   roofline floors on device and host (bench.estimate.class_floor_ms: compute-bound classes by peak,
   memory-bound ones by DRAM bandwidth).
 - ``speedup(T)`` = (Σ of the T fastest cores' peaks / the fastest core's) × T^(α−1): perfect scaling over
@@ -49,12 +51,27 @@ def speedup(device: DeviceProfile, threads: int, precision: str, alpha: float) -
     return sum(peaks) / peaks[0] * threads ** (alpha - 1.0)
 
 
+# Classes whose int8 kernels reduce along input channels, which dot-product instructions (x86 VNNI, ARM
+# SDOT) need; depthwise, elementwise and the rest run int8 as 16-bit widening multiply-adds on both ISAs:
+# twice the fp32 lanes, i.e. at the fp32 peak ratio.
+DOT_CLASSES = frozenset({"conv", "gemm"})
+
+
+def peak_ratios(host: DeviceProfile, device: DeviceProfile, precision: str) -> dict[str, float]:
+    """Host core peak / device fastest-core peak per op class (the ``peak`` mode's transfer)."""
+    fp32 = host.core_peaks("fp32")[0] / device.core_peaks("fp32")[0]
+    if precision != "int8":
+        return dict.fromkeys(OP_CLASSES, fp32)
+    dot = host.core_peaks("int8")[0] / device.core_peaks("int8")[0]
+    return {k: dot if k in DOT_CLASSES else fp32 for k in OP_CLASSES}
+
+
 def transfer(mode: str, host: DeviceProfile, device: DeviceProfile, precision: str,
              costs: Sequence[OpCost]) -> dict[str, float]:
     """Device time / host time per op class at one thread."""
-    peak_ratio = host.core_peaks(precision)[0] / device.core_peaks(precision)[0]
     if mode == "peak":
-        return dict.fromkeys(OP_CLASSES, peak_ratio)
+        return peak_ratios(host, device, precision)
+    peak_ratio = host.core_peaks(precision)[0] / device.core_peaks(precision)[0]
     if mode != "roofline":
         raise UsageError(f"unknown estimator mode '{mode}'; choose one of: {', '.join(MODES)}")
     dev, hst = class_floor_ms(costs, device, 1, precision), class_floor_ms(costs, host, 1, precision)
@@ -65,7 +82,7 @@ def raw_estimate(row: PublishedRow, m: HostMeasurement, host: DeviceProfile, cos
                  mode: str, alpha: float) -> float:
     device = get_device(row.device)
     ratio = transfer(mode, host, device, row.precision, costs)
-    share = m.class_share or {"gemm": 1.0}  # no split: one class, which in peak mode changes nothing
+    share = m.class_share or {"gemm": 1.0}  # no split: all of it in a dot-product class
     t1 = sum(m.ms * share.get(k, 0.0) * ratio[k] for k in OP_CLASSES)
     return t1 / speedup(device, row.threads, row.precision, alpha)
 

@@ -171,3 +171,14 @@ def test_bad_inputs_are_one_line_errors_naming_the_fix(tmp_path, capsys) -> None
     (tmp_path / "x.json").write_text("{}")
     assert validate.main(["--from-json", str(tmp_path / "x.json")]) == 2
     assert "make it with: python -m bench.validate" in capsys.readouterr().err
+
+
+def test_int8_uses_dot_product_peaks_only_for_classes_that_reduce_over_channels() -> None:
+    from bench.estimate_transfer import peak_ratios
+
+    a76 = get_device("sd855")
+    fp32 = peak_ratios(HOST, a76, "fp32")
+    int8 = peak_ratios(HOST, a76, "int8")
+    assert set(fp32.values()) == {pytest.approx(128 / (16 * 2.84))}
+    assert int8["gemm"] == int8["conv"] == pytest.approx(512 / (64 * 2.84))  # VNNI vs SDOT
+    assert int8["depthwise"] == int8["elementwise"] == int8["other"] == fp32["depthwise"]  # widening MLA both sides
