@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from rich.console import Console
 from edgeav.checkpoints import load_checkpoint, save_atomically
 from edgeav.data import open_dataset
 from edgeav.data.saliency import SaliencyWindows
-from edgeav.errors import CheckpointError, UsageError
+from edgeav.errors import CheckpointError, Interrupted, UsageError
 from edgeav.registry import LoadedModel, get_model_entry, load_model
 from edgeav.tasks import get_task
 from edgeav.train.distill import (
@@ -151,7 +152,11 @@ def run_distill(args: argparse.Namespace) -> int:
     if args.resume:
         trainer.resume(args.resume)
     console = Console(stderr=True)
-    state = fit_with_progress(trainer, "distill", Path(args.out) / "train_log.jsonl", console)
+    try:
+        state = fit_with_progress(trainer, "distill", Path(args.out) / "train_log.jsonl", console)
+    except Interrupted as exc:  # Ctrl-C / SIGTERM: the trainer saved last.pt and names the resume
+        print(f"edgeav: {exc}", file=sys.stderr)
+        return 130
     path = save_atomically({"model": student.model.state_dict(), "model_meta": meta}, Path(args.out) / "student.pt")
     from edgeav.cli.scores import scores_table
 

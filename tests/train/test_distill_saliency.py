@@ -164,3 +164,15 @@ def test_short_clips_are_a_one_line_data_error(teacher_checkpoint, tmp_path, cap
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert "frames_per_clip=10" in err and "\n" not in err
+
+
+def test_an_interrupted_distillation_exits_130_with_the_trainers_one_line(teacher_checkpoint, tmp_path, capsys, monkeypatch):
+    from edgeav.errors import Interrupted
+
+    def stop(*_args, **_kwargs):
+        raise Interrupted("interrupted at step 1; last.pt saved — continue with --resume last.pt")
+
+    monkeypatch.setattr("edgeav.cli.progress.fit_with_progress", stop)
+    assert main(_distill(tmp_path / "i", teacher_checkpoint, "--steps", "2")) == 130
+    err = capsys.readouterr().err.strip()
+    assert err == "edgeav: interrupted at step 1; last.pt saved — continue with --resume last.pt"
