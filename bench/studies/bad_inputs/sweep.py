@@ -26,7 +26,9 @@ def classify(t: Try, subject: str, out: Outcome, problem: str) -> tuple[str, str
     if problem:
         verdict, _, why = problem.partition(": ")
         return verdict, why
-    errors = [line for line in out.stderr.splitlines() if line.startswith("edgeav: error:")]
+    # "edgeav: error: ..." or, for an interrupt, "edgeav: SIGINT: ... saved at ...; continue with: ..."
+    errors = [line for line in out.stderr.splitlines()
+              if line.startswith("edgeav: ") and not line.startswith("edgeav: warning")]
     wanted = [s for s in (subject, *t.mentions) if s]
     if out.code == 0:
         if t.expect == "error":
@@ -42,7 +44,7 @@ def classify(t: Try, subject: str, out: Outcome, problem: str) -> tuple[str, str
     missing = [s for s in wanted if s.lower() not in errors[0].lower()]
     if missing:
         return "misleading", f"does not name {', '.join(missing)}: {errors[0][:200]}"
-    return "clear", errors[0][len("edgeav: error: "):][:200]
+    return "clear", errors[0].split(": ", 1)[1][:200]
 
 
 def run_try(ws: Workspace, t: Try) -> dict:

@@ -46,23 +46,16 @@ def _two_exports(ws: Workspace, d: Path) -> Command:
     import sys
 
     argv = ["export", *SMALL, "--checkpoint", ws.checkpoint, "--target", "onnx", "--samples", "1", "--out", d / "dist"]
-    first = subprocess.Popen([sys.executable, "-m", "edgeav.cli.main", *map(str, argv)], cwd=ws.root,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    (d / "first.pid").write_text(str(first.pid))
+    _BACKGROUND[d] = subprocess.Popen([sys.executable, "-m", "edgeav.cli.main", *map(str, argv)], cwd=ws.root,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return Command(argv, "")
 
 
-def _pair_consistent(ws: Workspace, d: Path, out: Outcome) -> str:
-    import os
-    import time
+_BACKGROUND: dict[Path, "subprocess.Popen"] = {}  # the first export of a two-exports try, reaped by its check
 
-    pid = int((d / "first.pid").read_text())
-    for _ in range(600):  # let the background export finish
-        try:
-            os.kill(pid, 0)
-        except OSError:
-            break
-        time.sleep(0.5)
+
+def _pair_consistent(ws: Workspace, d: Path, out: Outcome) -> str:
+    _BACKGROUND.pop(d).wait(timeout=3600)  # let the background export finish (and reap it)
     for artifact in (d / "dist").glob("*.onnx"):
         manifest = json.loads((d / "dist" / f"{artifact.name}.json").read_text())
         if manifest["sha256"] != sha(artifact):

@@ -45,7 +45,10 @@ def sha(path: Path) -> str:
 
 
 def keeps_checkpoint(ws: Workspace, d: Path, out: Outcome) -> str:
-    return "" if (d / "run" / "last.pt").exists() else "lost: no checkpoint of the completed steps"
+    """Lost work = steps were trained (logged) and no checkpoint holds them; refusing up front loses nothing."""
+    log = d / "run" / "train_log.jsonl"
+    trained = log.exists() and log.read_text().strip() != ""
+    return "lost: no checkpoint of the completed steps" if trained and not (d / "run" / "last.pt").exists() else ""
 
 
 def names_existing_checkpoint(ws: Workspace, d: Path, out: Outcome) -> str:

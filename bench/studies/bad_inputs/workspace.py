@@ -39,7 +39,9 @@ def edgeav(argv: Sequence[str], cwd: Path, timeout: float = 900.0,
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "COLUMNS": "200"}
     cmd = [sys.executable, "-m", "edgeav.cli.main", *map(str, argv)]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # its own session: a timeout kills the whole group (an export's --jobs workers included), not just the CLI
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     if send is not None:
         sig, ready = send
         while proc.poll() is None and not ready():
@@ -49,7 +51,7 @@ def edgeav(argv: Sequence[str], cwd: Path, timeout: float = 900.0,
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
         err += f"\n[sweep] killed after {timeout:.0f} s"
     return Outcome(proc.returncode, out, err, time.perf_counter() - t0)
@@ -76,7 +78,7 @@ class Workspace:
     def _step(self, done: Path, argv: list) -> None:
         if done.exists():
             return
-        out = edgeav(argv, self.root)
+        out = edgeav(argv, self.root, timeout=7200.0)  # the 4-format export takes long on a loaded machine
         if out.code != 0:
             raise RuntimeError(f"workspace step `edgeav {' '.join(map(str, argv))}` failed:\n{out.stderr[-2000:]}")
         getattr(self, "log", print)(f"workspace: {argv[0]} in {out.seconds:.0f} s")
