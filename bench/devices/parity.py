@@ -81,9 +81,11 @@ def device_parity(target: BenchTarget, outputs: Sequence[np.ndarray]) -> tuple[D
 
 def output_step(target: BenchTarget, host_outputs: Sequence[np.ndarray]) -> float | None:
     """The quantization step of an int8 artifact's output: the artifact's own scale where it can be read
-    (a .tflite's output or the DEQUANTIZE feeding it), else the grid the host's output values sit on."""
-    if target.format == "litert" and target.path is not None:
-        step = tflite_output_scale(Path(target.path))
+    (a .tflite's output or the DEQUANTIZE feeding it; a .pte's last int8 tensor before a non-expanding
+    float tail, bench/devices/pte_quant.py), else the grid the host's output values sit on."""
+    readers = {"litert": tflite_output_scale, "executorch": pte_output_step}
+    if target.path is not None and target.format in readers:
+        step = readers[target.format](Path(target.path))
         if step:
             return step
     return grid_step(np.concatenate([np.asarray(o, dtype=np.float64).reshape(-1) for o in host_outputs]))
@@ -98,6 +100,12 @@ def grid_step(values: np.ndarray) -> float | None:
     step = float(gaps.min())
     multiples = gaps / step
     return step if np.allclose(multiples, np.round(multiples), atol=1e-3) else None
+
+
+def pte_output_step(path: Path) -> float | None:
+    from bench.devices.pte_quant import output_step as step_of
+
+    return step_of(path)
 
 
 def tflite_output_scale(path: Path) -> float | None:

@@ -100,3 +100,22 @@ def test_the_request_takes_run_counts_and_thread_limits_from_the_device() -> Non
     assert (BenchRequest(("m.pte",), profiles=()).runs, BenchRequest(("m.pte",), device="arm", runs=3, profiles=()).runs) == (50, 3)
     with pytest.raises(UsageError, match="run with --threads 1"):
         BenchRequest(("m.pte",), device="arm:neoverse-n1", threads=2, profiles=())
+
+
+def _graph(tail: list[str]) -> dict:
+    """An XNNPACK graph JSON: an int8 tensor 0 (scale 0.02) converted to fp32, then ``tail`` ops, output last."""
+    values = [{"xvalue_union_type": "XNNQuantizedTensorValue",
+               "xvalue_union": {"tensor_value": {"id_out": 0}, "quant_params_type": "PerTensorQuant",
+                                "quant_params": {"scale": 0.02, "zero_point": 3}}}]
+    nodes = []
+    for i, kind in enumerate(["XNNConvert", *tail]):
+        values.append({"xvalue_union_type": "XNNTensorValue", "xvalue_union": {"id_out": i + 1}})
+        nodes.append({"xnode_union_type": kind, "xnode_union": {"input_id": i, "output_id": i + 1}})
+    return {"xvalues": values, "xnodes": nodes, "output_ids": [len(nodes)]}
+
+
+def test_the_pte_output_step_is_the_last_int8_scale_through_a_non_expanding_tail() -> None:
+    from bench.devices.pte_quant import graph_output_step
+
+    assert graph_output_step(_graph(["XNNStaticResizeBilinear2D", "XNNSigmoid", "XNNStaticTranspose"])) == 0.02
+    assert graph_output_step(_graph(["XNNMultiply"])) is None  # a float op that may widen a step: no step
