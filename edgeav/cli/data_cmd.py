@@ -129,12 +129,13 @@ def run_check(args: argparse.Namespace) -> int:
     for split in splits:
         reader = READERS[kind](root, split, check_files=False)  # list every problem, not the first
         found = dataset_problems(reader, full=not args.quick)
-        print(f"{split}: {len(reader)} clips, {len(found)} problems", file=sys.stderr)
+        print(f"{split}: {len(reader)} clips, {len(found)} problem{'' if len(found) == 1 else 's'}", file=sys.stderr)
         problems += found
     for line in problems:
         print(line)
     if problems:
-        raise DataError(f"{len(problems)} problems in {root} (listed above, one per line), the first: {problems[0]}")
+        counted = f"{len(problems)} problem" + ("s" if len(problems) > 1 else "")
+        raise DataError(f"{counted} in {root} (listed above, one per line), the first: {problems[0]}")
     print(f"{root}: every file of {', '.join(splits)} is readable and consistent", file=sys.stderr)
     return 0
 

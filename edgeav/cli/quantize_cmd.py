@@ -134,7 +134,8 @@ def _check_binary_on_semantic(loaded: LoadedModel, spec: str) -> None:
 
 def _semantic_config(loaded: LoadedModel) -> str:
     names = [n for n, c in loaded.entry.configs.items() if getattr(c, "num_classes", 1) > 1]
-    return names[0] if names else "<a multi-class config>"
+    like = [n for n in names if n.startswith(loaded.config_name.partition("@")[0])]  # small -> small-avss
+    return (like or names or ["<a multi-class config>"])[0]
 
 
 def _sensitivity(loaded: LoadedModel, example, request, test, args) -> list[dict]:

@@ -87,7 +87,7 @@ def test_quantizing_the_binary_model_on_semantic_data_is_refused(tmp_path, capsy
     args = ["quantize", *SMALL, "--checkpoint", str(tmp_path / "w.pt"), "--data", "synthetic-avss:scenes=2,image_size=64",
             "--out", str(tmp_path / "q"), "--method", "ptq"]
     assert main(args) == 2
-    assert "is semantic (AVSS) data, but lightavseg [small] predicts one binary mask; pass its multi-class config" in capsys.readouterr().err
+    assert "is semantic (AVSS) data, but lightavseg [small] predicts one binary mask; pass its multi-class config (e.g. --config small-avss)" in capsys.readouterr().err
     assert not (tmp_path / "q" / "quantized.pt").exists()
 
 
