@@ -6,8 +6,12 @@ Everything is staged inside ``out_dir`` and published only when every format has
 """
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import multiprocessing
+import os
+import signal
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -39,6 +43,7 @@ if TYPE_CHECKING:  # the int8 path is imported by whoever plans it
 ProgressFn = Callable[[str, str], None]  # (format name, stage), stage in STAGES
 
 STAGES = ("lower", "verify", "manifest", "done")
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,8 @@ def lower_all(prepared: PreparedExport, infos: Sequence[TargetInfo], staging: St
             out[info.name] = lower_format(info, *request(info))
         return out
     ctx = multiprocessing.get_context("spawn")  # fork after torch/converter imports is unsafe
-    with ProcessPoolExecutor(max_workers=min(jobs, len(order)), mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(order)), mp_context=ctx, initializer=_die_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         futures = {}
         for info in order:
             prepared.progress(info.name, "lower")
@@ -168,6 +174,15 @@ def lower_format(
             raise StorageError(f"{info.name} lowering could not write its artifact: {disk}") from exc
         raise ExportError(_lowering_failure(info, exc, log)) from exc
     return _Lowered(report, rewrites, tuple(warnings), time.perf_counter() - start)
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker's first act: die when its export does, even SIGKILLed (a timeout, the OOM killer), instead of
+    lowering on as an orphan into a staging folder nobody will publish (Linux: PR_SET_PDEATHSIG)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the export died before the line above ran
+        os._exit(1)
 
 
 def _lower_in_worker(format_name: str, *args: Any) -> _Lowered:

@@ -12,6 +12,8 @@ import json
 import os
 import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -247,3 +249,35 @@ def test_jobs_2_sigterm_stops_both_workers_and_leaves_nothing(tiny_av_entry, tmp
         pipeline.export_model(subject, ExportRequest("android", tmp_path / "dist", samples=1, jobs=2))
     assert_stopped(worker_pids, ("executorch", "litert"))
     assert visible(tmp_path) == ["pids"]
+
+
+@pytest.mark.converter  # a child export with two spawned workers: ~40 s on one core
+def test_jobs_2_workers_die_with_a_sigkilled_export(tmp_path, worker_pids) -> None:
+    tests = Path(__file__).resolve().parents[1]
+    script = (
+        "import sys\n"
+        f"sys.path[:0] = [{str(tests)!r}, {str(tests / 'export_targets')!r}]\n"
+        "import conftest, workers_for_tests\n"
+        "from export_targets import pipeline\n"
+        "from export_targets.request import ExportRequest, ExportSubject\n"
+        "pipeline._lower_in_worker = workers_for_tests.lower_until_stopped\n"
+        "entry = conftest.TINY_AV\n"
+        "subject = ExportSubject.from_entry(entry, entry.build())\n"
+        f"pipeline.export_model(subject, ExportRequest('android', {str(tmp_path / 'dist')!r}, samples=1, jobs=2))\n"
+    )
+    export = subprocess.Popen([sys.executable, "-c", script], cwd=tests.parent)
+    deadline = time.monotonic() + 600
+    while len(list(worker_pids.glob("*.pid"))) < 2 and time.monotonic() < deadline and export.poll() is None:
+        time.sleep(0.1)
+    export.kill()  # SIGKILL: no handler runs, as with a timeout or the OOM killer
+    export.wait()
+    for fmt in ("executorch", "litert"):
+        pid = int((worker_pids / f"{fmt}.pid").read_text())
+        for _ in range(100):  # PR_SET_PDEATHSIG: the kernel kills it as its parent dies
+            if not Path(f"/proc/{pid}").exists() or Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
+            pytest.fail(f"the {fmt} worker outlived its SIGKILLed export")
+    assert not list(worker_pids.glob("*.finished"))
