@@ -36,6 +36,8 @@ def test_train_distill_and_export_both(tmp_path: Path) -> None:
         m = _manifest(int8, suffix)
         assert m["precision"] == "int8" and m["parity"]["status"] == "passed"
         assert m["task"] == "saliency" and "cc" in json.dumps(m).lower()
+    # the squeeze-excitation gates' hardsigmoids stay inside XNNPACK (ExecuTorch pass float_hardsigmoids)
+    assert _manifest(int8, ".pte")["lowering"]["delegation"]["portable_ops"] == 0
     assert main(["export", "--model", "saltr", "--config", "small", "--checkpoint", str(teacher / "last.pt"),
                  "--target", "executorch", "--out", str(fp32)]) == 0
     m = _manifest(fp32, ".pte")
