@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from export_targets.litert.passes import NamedIO
-from export_targets.litert.recipe import keep_graph_inputs_float, static_int8_config
+from export_targets.litert.recipe import keep_graph_io_float, static_int8_config
 from export_targets.target import LoweringReport, LoweringRequest, TargetInfo
 
 
@@ -15,7 +15,7 @@ def lower(request: LoweringRequest, info: TargetInfo) -> LoweringReport:
     kwargs = {spec.name: x for spec, x in zip(io_spec.inputs, request.example_inputs)}
     named = NamedIO(request.model, [t.name for t in io_spec.inputs], [t.name for t in io_spec.outputs]).eval()
     if request.precision == "int8":
-        keep_graph_inputs_float(request.model)
+        keep_graph_io_float(request.model)
         edge_model = litert_torch.convert(named, sample_kwargs=kwargs, quant_config=static_int8_config())
     else:
         edge_model = litert_torch.convert(named, sample_kwargs=kwargs)
