@@ -12,6 +12,7 @@ macOS) are listed, not timed.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,8 @@ MISSION_MODELS: dict[str, MissionModel] = {
     "lightavseg": MissionModel(data="synthetic-ms3"),
     "avesformer-r18": MissionModel(data="synthetic-s4"),
     "dtfsal-s": MissionModel(data="synthetic-saliency:clips=40,frames_per_clip=12"),
+    "saltr": MissionModel(data="synthetic-saliency-images:images=40"),
+    "saltr-s": MissionModel(data="synthetic-saliency-images:images=40"),
 }
 
 
@@ -46,13 +49,16 @@ class MissionWeights:
 
 
 def export_precision(model_name: str, config: str, precision: str, targets: str, out: Path, jobs: int,
-                     weights: MissionWeights = MissionWeights()) -> list[Path]:
-    """Export ``model_name`` at ``precision`` to ``targets`` in ``out``; the artifact paths."""
+                     weights: MissionWeights = MissionWeights(), by_cost: bool = False) -> list[Path]:
+    """Export ``model_name`` at ``precision`` to ``targets`` (those of them that write it) in ``out``; the
+    artifact paths. ``by_cost``: int8 keeps float the operator classes where int8 is slower on this host."""
     from edgeav.registry import load_model
     from export_targets.pipeline import export_model
     from export_targets.request import ExportRequest, ExportSubject
+    from quantize.plan import plan_int8
 
     int8 = precision == "int8"
+    targets = _writing(targets, precision)
     # Latency does not depend on the int8 gate's verdict: it is recorded in the manifests, not enforced here.
     request = ExportRequest(targets, out, precision, jobs=None if int8 else jobs,
                             **(dict(qat_checkpoint=weights.qat_checkpoint, data=weights.data, force=True,
@@ -60,7 +66,27 @@ def export_precision(model_name: str, config: str, precision: str, targets: str,
     loaded = load_model(model_name, config, weights.checkpoint)
     loaded.model.eval()
     subject = ExportSubject.from_registry(loaded)
-    return [r.path for r in export_model(subject, request, int8=request.plan_int8(subject))]
+    plan = None
+    if int8:
+        options = request.int8_options()
+        if by_cost:
+            from export_targets.executorch.probe import probe_layer
+
+            options = dataclasses.replace(options, cost_probe=probe_layer)
+        plan = plan_int8(subject.entry, subject.model, subject.config_name, options)
+    return [r.path for r in export_model(subject, request, int8=plan)]
+
+
+def _writing(targets: str, precision: str) -> str:
+    """``targets`` without the formats that do not write ``precision`` (presets are left to the exporter)."""
+    from export_targets.formats import FORMATS
+
+    names = [t.strip() for t in targets.split(",") if t.strip()]
+    by_name = {f.name: f for f in FORMATS}
+    if not all(n in by_name for n in names):
+        return targets
+    kept = [n for n in names if precision in by_name[n].precisions]
+    return ",".join(kept) or targets
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -76,6 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="int8 calibration and accuracy-gate data (default: the model's, MISSION_MODELS)")
     p.add_argument("--eval-limit", type=int, default=200, help="held-out frames the int8 gate scores (default 200)")
     p.add_argument("--no-peer", action="store_true", help="skip the ONNX Runtime int8 (QDQ) peer")
+    p.add_argument("--float-where-slower", action="store_true",
+                   help="int8: keep depthwise convolutions float when int8 is slower on this host (measured)")
     return p
 
 
@@ -89,7 +117,7 @@ def _artifacts(args: argparse.Namespace, skipped: list[Skipped]) -> list[Path]:
         print(f"exporting {args.model} [{args.config}] at {precision} → {args.out / precision}", flush=True)
         try:
             paths += export_precision(args.model, args.config, precision, args.targets, args.out / precision,
-                                      args.jobs, weights)
+                                      args.jobs, weights, args.float_where_slower)
         except EdgeAVError as exc:  # e.g. a precision a format refuses: say so, keep going
             print(f"{precision}: skipped ({exc})", flush=True)
             skipped.append(Skipped(f"{precision} (all formats)", str(exc)))

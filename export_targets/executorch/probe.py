@@ -25,9 +25,33 @@ WARMUP = 3
 def probe_layer(layer: nn.Module, example: torch.Tensor, threads: int = 1) -> LayerCost:
     """fp32 and int8 kernel ms of ``layer`` on ``example`` (one .pte each), and the converts' ms."""
     with tempfile.TemporaryDirectory(prefix="edgeav-probe-") as tmp:
-        fp32 = _profile(_lower(_Wrap(layer).eval(), example, Path(tmp) / "fp32.pte"), example, threads)
-        int8 = _profile(_lower(_quantized(layer, example), example, Path(tmp) / "int8.pte"), example, threads)
+        fp32_pte, int8_pte = lower_pair(layer, example, Path(tmp))
+        fp32, int8 = (_profile(p, example, threads) for p in (fp32_pte, int8_pte))
     return LayerCost(fp32_ms=_kernel_ms(fp32), int8_ms=_kernel_ms(int8), convert_ms=_convert_ms(int8))
+
+
+def lower_pair(layer: nn.Module, example: torch.Tensor, folder: Path) -> tuple[Path, Path]:
+    """``layer`` alone as ``folder/fp32.pte`` and ``folder/int8.pte`` (the shared int8 scheme)."""
+    return (_lower(_Wrap(layer).eval(), example, folder / "fp32.pte"),
+            _lower(_quantized(layer, example), example, folder / "int8.pte"))
+
+
+def cpu_ms(path: Path, example: torch.Tensor, runs: int = 5) -> float:
+    """The fastest of ``runs`` inferences of a .pte at 1 thread, in this thread's CPU time (immune to a
+    shared core's preemption, which wall-clock ETDump times are not)."""
+    import time
+
+    from export_targets.executorch.runner import ExecuTorchRunner
+
+    runner = ExecuTorchRunner(path, threads=1)
+    feed = runner.prepare([example])
+    runner.invoke(feed)
+    times = []
+    for _ in range(runs):
+        start = time.thread_time_ns()
+        runner.invoke(feed)
+        times.append((time.thread_time_ns() - start) / 1e6)
+    return min(times)
 
 
 class _Wrap(nn.Module):
