@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.markup import escape
 from rich.table import Table
@@ -35,8 +35,9 @@ def count_caption(measurements: Sequence[Measurement]) -> str:
         "; ".join(sorted({f'{p.against}: {p.limit}' for m in measurements for p in m.parity}))
 
 
-def counts_table(m: Measurement, top: int = 10) -> Table:
-    """The top ops by guest instructions per inference, with their share of the whole inference."""
+def counts_table(m: Measurement, top: int = 10, name: Callable[[str], str] = str) -> Table:
+    """The top ops by guest instructions per inference, with their share of the whole inference
+    (``name`` shortens converter op names, as bench.report.short_name does for the ms tables)."""
     c = m.instructions
     assert c is not None
     table = Table(title=f"{escape(m.target.label)} — top {top} ops by ARM instructions ({escape(c.runtime)}, "
@@ -48,7 +49,7 @@ def counts_table(m: Measurement, top: int = 10) -> Table:
         table.add_column(col, justify=justify, overflow="fold" if col == "op" else "ellipsis")
     base = max(c.per_inference, 1)
     for i, r in enumerate(c.top(top), 1):
-        table.add_row(str(i), escape(r.name), escape(r.op_type), escape(r.backend), str(r.calls),
+        table.add_row(str(i), escape(name(r.name)), escape(r.op_type), escape(r.backend), str(r.calls),
                       f"{r.instructions:,}", f"{100 * r.instructions / base:.1f}%")
     table.add_section()
     table.add_row("", f"{len(c.ops)} ops", "", "", "", f"{c.op_sum:,}", f"{100 * c.op_sum / base:.1f}%")

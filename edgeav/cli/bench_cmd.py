@@ -53,7 +53,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bench.report import comparison_table, per_op_table, summary_table, write_outputs
+    from bench.report import comparison_table, per_op_table, short_name, summary_table, write_outputs
     from bench.report_counts import counts_table
     from bench.request import BenchRequest, benchmark, profile_keys
     from export_targets._quiet import runtime_output_hidden
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
             if m.profile:
                 console.print(per_op_table(m, args.top))
             if m.instructions and m.instructions.ops:
-                console.print(counts_table(m, args.top))
+                console.print(counts_table(m, args.top, short_name))
         console.print(summary_table(report, _metric_title(report)))
     for m in report.measurements:
         for note in m.notes:
