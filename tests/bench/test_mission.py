@@ -101,3 +101,19 @@ def test_a_worker_that_fails_to_open_names_what_failed() -> None:
 
     with pytest.raises(ExportError, match="opening the artifacts at 1 thread"):
         interleave_threads([object()], [1], runs=1, warmup=0)
+
+
+def test_bounds_rows_split_converts_layouts_and_time_outside_ops() -> None:
+    from bench.op_bounds import bounds_rows
+    from export_targets.runtime import OpProfile, OpRecord
+
+    def rec(op_type: str, ms: float) -> OpRecord:
+        return OpRecord(name=op_type, op_type=op_type, backend="XNNPACK", delegated=True, ms=ms)
+
+    profile = OpProfile("ExecuTorch", "etdump", (rec("Convolution (NHWC, F32) IGEMM", 2.0),
+                                                rec("Convert (NC, F32, QS8)", 0.5), rec("Transpose (ND, X32)", 0.25)),
+                        runs=3, total_ms=4.0)
+    rows = {r[0]: r for r in bounds_rows(profile, {"conv": 100e6}, peak_gflops=100.0)}
+    assert rows["conv"][3] == pytest.approx(1.0)  # 100 MFLOP at 100 GFLOP/s
+    assert rows["converts (int8 ↔ fp32)"][2] == 0.5 and rows["layout copies"][3] == 0.0
+    assert rows["outside ops (dispatch, delegate boundaries)"][2] == pytest.approx(1.25)
