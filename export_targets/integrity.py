@@ -77,12 +77,20 @@ def check_declared_io(artifact: Path, manifest: Mapping[str, Any], structure: Ar
     for kind, found in (("inputs", structure.inputs), ("outputs", structure.outputs)):
         declared = _declared(io.get(kind, []))
         names = list(own.get(kind) or [None] * len(declared))
-        if len(names) == len(declared):  # compare with the artifact's own names (Core ML renames some)
+        renamed = sorted(map(str, names)) != sorted(str(d[0]) for d in declared)
+        if renamed and len(names) == len(declared):  # compare with the artifact's own names (Core ML renames some)
             declared = [(name if name is not None else d[0], d[1], d[2]) for name, d in zip(names, declared)]
         actual = [(t.name, tuple(t.shape), t.dtype) for t in found]
+        if _same_names(declared, actual):  # a runtime may list them in its own order (LiteRT sorts outputs)
+            declared, actual = sorted(declared), sorted(actual)
         problem = _difference(kind, declared, actual, "the artifact declares")
         if problem:
             raise _refuse(artifact, problem)
+
+
+def _same_names(declared: list, actual: list) -> bool:
+    names = [d[0] for d in declared]
+    return None not in names and len(set(names)) == len(names) and sorted(names) == sorted(a[0] for a in actual)
 
 
 def _declared(tensors: Sequence[Mapping[str, Any]]) -> list[tuple[str | None, tuple[int, ...], str]]:

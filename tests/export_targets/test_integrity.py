@@ -142,3 +142,21 @@ def test_an_artifact_without_a_manifest_is_refused(tmp_path) -> None:
     (tmp_path / "m.onnx").write_bytes(b"x")
     with pytest.raises(Exception, match=r"m\.onnx\.json is missing beside m\.onnx; re-export"):
         open_artifact(tmp_path / "m.onnx")
+
+
+def test_outputs_the_runtime_lists_in_its_own_order_still_match_by_name(tmp_path) -> None:
+    """LiteRT sorts a two-output signature (fixations before saliency): same names, shapes and dtypes pass;
+    a real difference under that reordering is still refused."""
+    from export_targets.integrity import check_declared_io
+    from export_targets.target import ArtifactStructure, TensorInfo
+
+    manifest = {"io": {"inputs": [{"name": "image", "shape": [1, 3, 8, 8], "dtype": "float32"}],
+                       "outputs": [{"name": "saliency", "shape": [1, 1, 8, 8], "dtype": "float32"},
+                                   {"name": "fixations", "shape": [1, 5, 3], "dtype": "float32"}]},
+                "artifact_io": {"inputs": ["image"], "outputs": ["fixations", "saliency"]}}
+    inputs = (TensorInfo("image", (1, 3, 8, 8), "float32"),)
+    sorted_outputs = (TensorInfo("fixations", (1, 5, 3), "float32"), TensorInfo("saliency", (1, 1, 8, 8), "float32"))
+    check_declared_io(tmp_path / "m.tflite", manifest, ArtifactStructure(inputs, sorted_outputs, ()))
+    wrong = (TensorInfo("fixations", (1, 6, 3), "float32"), TensorInfo("saliency", (1, 1, 8, 8), "float32"))
+    with pytest.raises(ExportError, match="fixations"):
+        check_declared_io(tmp_path / "m.tflite", manifest, ArtifactStructure(inputs, wrong, ()))

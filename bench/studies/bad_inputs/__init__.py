@@ -8,3 +8,9 @@ where one is due), or a defect: ``lost`` (completed work gone or overwritten), `
 
     python -m bench.studies.bad_inputs --out runs/bad-inputs [--only NAME,...]
 """
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bench.studies.bad_inputs.sweep import main as sweep_main
+
+    return sweep_main(argv)

@@ -72,7 +72,9 @@ def sweep(root: Path, only: set[str] | None = None, log=print) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__)
+    import bench.studies.bad_inputs as package
+
+    p = argparse.ArgumentParser(description=package.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=None, help="workspace + sweep.json (default: a temp folder)")
     p.add_argument("--only", default="", help="comma-separated try names")
     args = p.parse_args(argv)
