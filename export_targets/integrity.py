@@ -89,8 +89,10 @@ def check_declared_io(artifact: Path, manifest: Mapping[str, Any], structure: Ar
 
 
 def _same_names(declared: list, actual: list) -> bool:
-    names = [d[0] for d in declared]
-    return None not in names and len(set(names)) == len(names) and sorted(names) == sorted(a[0] for a in actual)
+    names, found = [d[0] for d in declared], [a[0] for a in actual]
+    if None in names or None in found or len(set(names)) != len(names):
+        return False
+    return sorted(names) == sorted(found)
 
 
 def _declared(tensors: Sequence[Mapping[str, Any]]) -> list[tuple[str | None, tuple[int, ...], str]]:

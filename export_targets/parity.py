@@ -93,21 +93,11 @@ def sqnr_db(reference: np.ndarray, actual: np.ndarray) -> float:
     return 10.0 * math.log10(signal / noise)
 
 
-def measure_parity(
-    run: Callable[[tuple[torch.Tensor, ...]], Sequence[np.ndarray]],
-    samples: Sequence[tuple[torch.Tensor, ...]],
-    reference: Sequence[Sequence[np.ndarray]],
-    *,
-    artifact: str,
-    precision: str,
-    fp32_reference: Sequence[Sequence[np.ndarray]] | None = None,
-) -> ParityReport:
-    """Run ``run`` on each sample, compare with ``reference``; ParityError below the precision's SQNR floor.
-
-    For a quantized artifact, ``reference`` is its quantized graph in PyTorch and ``fp32_reference`` the
-    fp32 model's outputs: below the floor against its graph, the artifact still passes if its SQNR against
-    fp32 is within QUANTIZED_ALLOWANCE_DB of the graph's.
-    """
+def _flattened_outputs(run: Callable[[tuple[torch.Tensor, ...]], Sequence[np.ndarray]],
+                       samples: Sequence[tuple[torch.Tensor, ...]], reference: Sequence[Sequence[np.ndarray]],
+                       artifact: str) -> tuple[np.ndarray, np.ndarray]:
+    """Every reference and artifact output, flattened sample by sample, output by output; ParityError when
+    the artifact returns another number of outputs or another size."""
     refs: list[np.ndarray] = []
     acts: list[np.ndarray] = []
     for i, (sample, ref_outs) in enumerate(zip(samples, reference)):
@@ -126,7 +116,25 @@ def measure_parity(
                 )
             refs.append(ref.reshape(-1))
             acts.append(out.reshape(-1))
-    ref_all, act_all = np.concatenate(refs), np.concatenate(acts)
+    return np.concatenate(refs), np.concatenate(acts)
+
+
+def measure_parity(
+    run: Callable[[tuple[torch.Tensor, ...]], Sequence[np.ndarray]],
+    samples: Sequence[tuple[torch.Tensor, ...]],
+    reference: Sequence[Sequence[np.ndarray]],
+    *,
+    artifact: str,
+    precision: str,
+    fp32_reference: Sequence[Sequence[np.ndarray]] | None = None,
+) -> ParityReport:
+    """Run ``run`` on each sample, compare with ``reference``; ParityError below the precision's SQNR floor.
+
+    For a quantized artifact, ``reference`` is its quantized graph in PyTorch and ``fp32_reference`` the
+    fp32 model's outputs: below the floor against its graph, the artifact still passes if its SQNR against
+    fp32 is within QUANTIZED_ALLOWANCE_DB of the graph's.
+    """
+    ref_all, act_all = _flattened_outputs(run, samples, reference, artifact)
     if not np.all(np.isfinite(ref_all)):  # NaN compares False with any floor: it would pass unseen
         raise ParityError(f"{artifact}: the PyTorch reference it is compared with contains NaN/inf (the model or "
                           "its quantized graph, not the converter); export a checkpoint whose outputs are finite")

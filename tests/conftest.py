@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -114,16 +115,20 @@ def registry_with_tiny_av(monkeypatch: pytest.MonkeyPatch) -> ModelEntry:
 
 # One trained checkpoint per session, shared by the int8, bench and artifact tests that need a model whose
 # accuracy can be lost (an untrained model scores ~0 whatever quantization does, so its gate proves nothing).
-TRAINED_DATA = "synthetic-ms3:scenes=24,image_size=64"
+@dataclass(frozen=True)
+class TrainedRun:
+    checkpoint: Path
+    data: str  # the --data spec it was trained on; its test split is held out
 
 
 @pytest.fixture(scope="session")
-def trained_lightavseg_small(tmp_path_factory: pytest.TempPathFactory):
-    """The small LightAVSeg after 120 steps on built-in scenes (about 30 s on one core): its last.pt."""
+def trained_lightavseg_small(tmp_path_factory: pytest.TempPathFactory) -> TrainedRun:
+    """The small LightAVSeg after 120 steps on built-in scenes (under a minute on one quiet core)."""
     from edgeav.cli.main import main
 
+    data = "synthetic-ms3:scenes=24,image_size=64"
     run = tmp_path_factory.mktemp("trained") / "lightavseg-small"
-    code = main(["train", "--model", "lightavseg", "--config", "small", "--data", TRAINED_DATA, "--steps", "120",
+    code = main(["train", "--model", "lightavseg", "--config", "small", "--data", data, "--steps", "120",
                  "--batch-size", "8", "--lr", "1e-3", "--out", str(run)])
     assert code == 0
-    return run / "last.pt"
+    return TrainedRun(run / "last.pt", data)

@@ -31,6 +31,7 @@ def test_the_table_holds_the_46_tries_with_unique_names() -> None:
     ("either", _out(0, "warning: 1 sample skipped (a.png unreadable)"), "", "handled"),
     ("either", _out(0, "", "scores"), "", "silent"),  # succeeded without a word about a.png
     ("ok", _out(0, "", "mIoU 20"), "", "handled"),
+    ("error", _out(130, "edgeav: SIGINT: stopped after step 2; a.png saved; continue with --resume"), "", "clear"),
     ("ok", _out(2, "edgeav: error: a.png is truncated"), "", "misleading"),
 ])
 def test_verdicts(expect: str, outcome: Outcome, problem: str, verdict: str) -> None:

@@ -70,19 +70,52 @@ def test_int8_export_without_weights_is_refused(capsys) -> None:
 
 
 @pytest.mark.slow
-def test_ptq_export_calibrates_runs_and_scores_the_artifact(small_checkpoint, tmp_path) -> None:
-    # No --qat-checkpoint: the exporter calibrates PTQ on --data itself and gates the .pte it wrote.
+def test_ptq_export_calibrates_runs_and_scores_the_artifact(trained_lightavseg_small, tmp_path) -> None:
+    # No --qat-checkpoint: the exporter calibrates PTQ on --data itself and gates the .pte it wrote, on a
+    # trained model (an untrained one scores ~0 whatever quantization does).
     out = tmp_path / "dist"
-    code = main(["export", "--model", "lightavseg", "--config", "small", "--checkpoint", str(small_checkpoint),
-                 "--precision", "int8", "--data", DATA, "--calibration-batches", "1", "--target", "executorch",
-                 "--eval-limit", "4", "--samples", "1", "--out", str(out)])
+    code = main(["export", "--model", "lightavseg", "--config", "small", "--checkpoint", str(trained_lightavseg_small.checkpoint),
+                 "--precision", "int8", "--data", trained_lightavseg_small.data, "--calibration-batches", "1", "--target", "executorch",
+                 "--eval-limit", "12", "--samples", "1", "--out", str(out)])
     assert code == 0
     (artifact,) = out.glob("*.pte")
     manifest = json.loads((out / (artifact.name + ".json")).read_text())
     assert manifest["quantization"]["method"] == "ptq"
     assert manifest["quantization"]["calibration"]["samples"] == 8  # one batch of 8
-    assert manifest["accuracy"]["status"] == "passed" and manifest["accuracy"]["frames"] == 4
+    accuracy = manifest["accuracy"]
+    assert accuracy["status"] == "passed" and accuracy["frames"] == 12
+    assert accuracy["fp32"]["miou"] > 2.0  # the gate compares a model that segments something
     assert manifest["parity"]["status"] == "passed"
+
+
+@pytest.mark.slow
+def test_gate_fails_a_badly_calibrated_int8_model_and_force_publishes_it(trained_lightavseg_small, tmp_path, capsys,
+                                                                         monkeypatch) -> None:
+    """Calibration on near-black frames and near-silent audio: activation ranges far too small, so real inputs
+    saturate the int8 grid. The gate must catch it on the artifact (nothing published) and --force must publish
+    it with the failure recorded."""
+    import quantize.api
+
+    real_batches = quantize.api.input_batches
+
+    def dim_batches(*args, **kwargs):
+        for frames, audio in real_batches(*args, **kwargs):
+            yield frames * 0.02, audio * 0.001
+
+    monkeypatch.setattr(quantize.api, "input_batches", dim_batches)
+    argv = ["export", "--model", "lightavseg", "--config", "small", "--checkpoint", str(trained_lightavseg_small.checkpoint),
+            "--precision", "int8", "--data", trained_lightavseg_small.data, "--calibration-batches", "1", "--target", "litert",
+            "--eval-limit", "12", "--samples", "1"]
+    refused = tmp_path / "refused"
+    assert main([*argv, "--out", str(refused)]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("edgeav: error:")]
+    assert len(errors) == 1 and "int8 artifact loses" in errors[0] and "--force" in errors[0]
+    assert not refused.exists() or not any(refused.iterdir())  # nothing published
+    forced = tmp_path / "forced"
+    assert main([*argv, "--force", "--out", str(forced)]) == 0
+    (artifact,) = forced.glob("*.tflite")
+    accuracy = json.loads((forced / (artifact.name + ".json")).read_text())["accuracy"]
+    assert accuracy["status"] == "forced" and accuracy["drop_points"] > 2.0
 
 
 @pytest.mark.slow

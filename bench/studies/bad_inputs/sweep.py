@@ -3,6 +3,8 @@
 A try's verdict: ``traceback`` when a Python traceback reaches the user; else the try's own check (lost /
 silent / misleading); else, by ``expect``: ``clear`` for one `edgeav: error:` line naming the subject,
 ``handled`` for success (with a warning naming the subject where one is due).
+
+    python -m bench.studies.bad_inputs --out runs/bad-inputs [--only NAME,...]
 """
 from __future__ import annotations
 
@@ -72,9 +74,7 @@ def sweep(root: Path, only: set[str] | None = None, log=print) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import bench.studies.bad_inputs as package
-
-    p = argparse.ArgumentParser(description=package.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=None, help="workspace + sweep.json (default: a temp folder)")
     p.add_argument("--only", default="", help="comma-separated try names")
     args = p.parse_args(argv)
