@@ -66,7 +66,7 @@ def ort_static_int8(fp32: Path, feeds: Sequence[dict[str, np.ndarray]], dest: Pa
 def _write_manifest(fp32: Path, dest: Path, samples: int, excluded: Sequence[str]) -> None:
     manifest: dict[str, Any] = json.loads(fp32.with_name(fp32.name + ".json").read_text())
     data = dest.read_bytes()
-    manifest.update(precision=PRECISION, size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
+    manifest.update(artifact=dest.name, precision=PRECISION, size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
                     quantization={"tool": "onnxruntime.quantization.quantize_static", **SETTINGS,
                                   "calibration_samples": samples, "nodes_excluded": list(excluded),
                                   "source": fp32.name, "role": "peer (what ONNX Runtime itself offers)"})
