@@ -26,7 +26,7 @@ def _frames(kind: str, scenes: int = 3) -> FrameSamples:
                                           num_scenes=scenes, seed=5))
 
 
-class EagerRunner:
+class ModelAsRunner:
     """Runs the deployable forward (probabilities, batch 1) the way an exported artifact does."""
 
     def __init__(self, model: torch.nn.Module) -> None:
@@ -41,12 +41,16 @@ class EagerRunner:
 
 
 @pytest.mark.parametrize("config,kind", [(LIGHTAVSEG_SMALL, "ms3"), (LIGHTAVSEG_SMALL_AVSS, "avss")])
-def test_artifact_scoring_matches_eager_scoring(config, kind: str) -> None:
+def test_the_artifact_scoring_path_scores_like_training_evaluation(config, kind: str) -> None:
+    """evaluate_artifact (batch 1, numpy outputs, what every runner returns) against evaluate on the same model.
+
+    A stand-in runner isolates the scoring path; the exported file itself is scored against eager in
+    tests/e2e/test_eval_artifact.py."""
     torch.manual_seed(0)
     model = LightAVSeg(config)
     data = _frames(kind)
     eager = evaluate(model, get_objective("lightavseg"), data, batch_size=4)
-    runner = EagerRunner(model)
+    runner = ModelAsRunner(model)
     artifact = evaluate_artifact(runner, data, SEGMENTATION, ["frames", "audio"], batch_size=4)
     assert runner.calls == len(data)
     assert artifact["frames"] == eager["frames"] == len(data)
