@@ -112,7 +112,7 @@ def test_a_saliency_objective_is_scored_with_the_saliency_metrics_eager_and_arti
     assert set(eager) == {"cc", "nss", "auc_judd", "sim", "kld", "frames"} and eager["frames"] == 5
     maps = model(torch.stack([d["frames"] for d in data]), torch.stack([d["audio"] for d in data]))
     assert eager["cc"] == pytest.approx(cc(maps, torch.stack([d["saliency"] for d in data])))
-    artifact = evaluate_artifact(EagerRunner(model), data, SALIENCY, ["frames", "audio"], batch_size=2)
+    artifact = evaluate_artifact(ModelAsRunner(model), data, SALIENCY, ["frames", "audio"], batch_size=2)
     assert artifact == pytest.approx(eager)
 
 
