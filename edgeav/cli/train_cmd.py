@@ -167,9 +167,10 @@ def _eval_artifact(args: argparse.Namespace, shuffle: int | None) -> tuple[str, 
     from export_targets._quiet import runtime_output_hidden
     from export_targets.formats import format_of, open_artifact
     from edgeav.data.windows import with_option
-    from export_targets.manifest import read_manifest
+    from export_targets.integrity import verified_manifest
 
-    manifest = read_manifest(args.artifact)
+    # checked against the artifact's bytes first, so a corrupted .mlpackage is reported as such even where it cannot run
+    manifest = verified_manifest(args.artifact, format_of(args.artifact))
     entry = get_model_entry(manifest["model"])
     if args.model and args.model != entry.name:
         raise UsageError(f"--model {args.model} does not match the artifact's manifest ({entry.name}); drop --model")
