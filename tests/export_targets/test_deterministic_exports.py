@@ -22,7 +22,7 @@ FRESH_PROCESS = """
 import sys
 sys.path.insert(0, sys.argv[1])
 import torch
-from conftest import TINY_AV
+from tiny_av import TINY_AV
 from test_deterministic_exports import FORMATS, lower
 
 torch.set_num_threads(1)

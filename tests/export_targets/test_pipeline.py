@@ -257,11 +257,11 @@ def test_jobs_2_workers_die_with_a_sigkilled_export(tmp_path, worker_pids) -> No
     script = (
         "import sys\n"
         f"sys.path[:0] = [{str(tests)!r}, {str(tests / 'export_targets')!r}]\n"
-        "import conftest, workers_for_tests\n"
+        "import tiny_av, workers_for_tests\n"
         "from export_targets import pipeline\n"
         "from export_targets.request import ExportRequest, ExportSubject\n"
         "pipeline._lower_in_worker = workers_for_tests.lower_until_stopped\n"
-        "entry = conftest.TINY_AV\n"
+        "entry = tiny_av.TINY_AV\n"
         "subject = ExportSubject.from_entry(entry, entry.build())\n"
         f"pipeline.export_model(subject, ExportRequest('android', {str(tmp_path / 'dist')!r}, samples=1, jobs=2))\n"
     )
