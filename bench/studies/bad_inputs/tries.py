@@ -6,16 +6,14 @@ both naming ``subject``). ``check`` returns "" or "<verdict>: why" (lost / silen
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from bench.studies.bad_inputs import workspace as w
+from edgeav.files import sha256_file
 from bench.studies.bad_inputs.workspace import SMALL, TRAIN_FAST, Outcome, Workspace
 
 
@@ -37,11 +35,10 @@ class Try:
     prepare: Callable[[Workspace, Path], Command]
     mentions: tuple[str, ...] = ()
     check: Check | None = None
-    note: str = field(default="", compare=False)
 
 
 def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
+    return sha256_file(path) if path.exists() else ""
 
 
 def keeps_checkpoint(ws: Workspace, d: Path, out: Outcome) -> str:
@@ -65,29 +62,22 @@ def no_file(name: str) -> Check:
     return lambda ws, d, out: f"silent: {name} was written" if list(d.rglob(name)) else ""
 
 
-def train(data: Callable[[Path], Path], corrupt: Callable[[Path], Path]) -> Callable[[Workspace, Path], Command]:
-    """`edgeav train` on a copy of the dataset with one file corrupted."""
-    def prepare(ws: Workspace, d: Path) -> Command:
-        root = ws.data_copy(d)
-        bad = corrupt(data(root))
-        return Command(["train", *SMALL, "--data", ws.spec(root), *TRAIN_FAST, "--out", d / "run"], bad.name)
-    return prepare
+def _on_corrupted_copy(argv_of: Callable[[Workspace, Path, Path], list]) -> Callable:
+    """A try factory: copy the dataset, corrupt one file with ``corrupt(data(root))``, run ``argv_of(ws, d, root)``;
+    the message must name the corrupted file."""
+    def factory(data: Callable[[Path], Path], corrupt: Callable[[Path], Path]) -> Callable[[Workspace, Path], Command]:
+        def prepare(ws: Workspace, d: Path) -> Command:
+            root = ws.data_copy(d)
+            bad = corrupt(data(root))
+            return Command(argv_of(ws, d, root), bad.name)
+        return prepare
+    return factory
 
 
-def check_data(data: Callable[[Path], Path], corrupt: Callable[[Path], Path]) -> Callable[[Workspace, Path], Command]:
-    def prepare(ws: Workspace, d: Path) -> Command:
-        root = ws.data_copy(d)
-        bad = corrupt(data(root))
-        return Command(["data", "check", root], bad.name)
-    return prepare
-
-
-def evaluate(data: Callable[[Path], Path], corrupt: Callable[[Path], Path]) -> Callable[[Workspace, Path], Command]:
-    def prepare(ws: Workspace, d: Path) -> Command:
-        root = ws.data_copy(d)
-        bad = corrupt(data(root))
-        return Command(["eval", *SMALL, "--checkpoint", ws.checkpoint, "--data", ws.spec(root)], bad.name)
-    return prepare
+# `edgeav train`, `edgeav data check` and `edgeav eval` on a copy of the dataset with one file corrupted
+train = _on_corrupted_copy(lambda ws, d, root: ["train", *SMALL, "--data", ws.spec(root), *TRAIN_FAST, "--out", d / "run"])
+check_data = _on_corrupted_copy(lambda ws, d, root: ["data", "check", root])
+evaluate = _on_corrupted_copy(lambda ws, d, root: ["eval", *SMALL, "--checkpoint", ws.checkpoint, "--data", ws.spec(root)])
 
 
 def resume(*changed: str, subject: str) -> Callable[[Workspace, Path], Command]:
