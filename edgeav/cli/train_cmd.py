@@ -19,7 +19,7 @@ from edgeav.errors import Interrupted, UsageError
 from edgeav.files import storage_errors, write_json_atomically
 from edgeav.registry import get_model_entry, load_model
 from edgeav.tasks import Task, get_task
-from edgeav.train.audio_tagging import audio_trunk, load_audio_trunk
+from edgeav.train.audio_tagging import load_audio_weights
 from edgeav.train.evaluate import evaluate, evaluate_artifact
 from edgeav.train.objective import get_objective
 from edgeav.train.samples import model_samples
@@ -60,7 +60,8 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
                    help="with --resume: continue although --data or a hyper-parameter differs from the run's (each change is printed)")
     p.add_argument("--overwrite", action="store_true", help="replace the run already in --out (default: refuse)")
     p.add_argument("--audio-weights", type=Path,
-                   help="PANNs-layout audio trunk weights (upstream AudioSet .pth, or bench/studies/pretrained_audio_trunk.py's); "
+                   help="audio trunk weights in the upstream layout (PANNs / torchvggish AudioSet .pth, or "
+                        "bench/studies/pretrained_audio_trunk.py's); "
                         "loaded after --checkpoint and frozen unless --train-audio")
     p.add_argument("--train-audio", action="store_true",
                    help="train the audio trunk (default: frozen, as in the paper; always trained when no "
@@ -81,12 +82,15 @@ def _build(args: argparse.Namespace, train_audio: bool = False):
     audio_weights = getattr(args, "audio_weights", None)
     pretrained_audio = args.checkpoint is not None or audio_weights is not None
     overrides = {}
-    if dataclasses.is_dataclass(cfg) and hasattr(cfg, "freeze_audio") and (train_audio or not pretrained_audio):
-        # No pretrained audio trunk is loaded: a frozen random trunk would carry no information.
-        overrides["freeze_audio"] = False
+    if dataclasses.is_dataclass(cfg) and hasattr(cfg, "freeze_audio"):
+        if train_audio or not pretrained_audio:
+            # No pretrained audio trunk is loaded: a frozen random trunk would carry no information.
+            overrides["freeze_audio"] = False
+        elif audio_weights is not None:
+            overrides["freeze_audio"] = True  # a model that trains its trunk by default (DTFSal) keeps these weights
     loaded = load_model(args.model, args.config, args.checkpoint, seed=args.seed, overrides=overrides)
     if audio_weights is not None:
-        load_audio_trunk(audio_trunk(loaded.model, loaded.entry.name), audio_weights)
+        load_audio_weights(loaded.model, loaded.entry, audio_weights)
     return loaded.entry, loaded.config, loaded.model
 
 

@@ -10,9 +10,15 @@ released file (:func:`load_audio_trunk`):
 - PANNs: ``{"model": {"bn0.*", "features.*", "fc1.*", "fc_audioset.*"}}`` as ``MobileNetV2_mAP=0.383.pth``;
 - VGGish: a plain ``{"features.*", "embeddings.*"}`` state dict as torchvggish's ``vggish-10086976.pth``
   (plus the tagging head, which the upstream key map drops).
+
+A model whose trunk reads its own audio front end registers its tagger in :data:`MODEL_TAGGERS` (DTFSal:
+log-mel slices + log-mel BatchNorm + the fully convolutional VGGish, :mod:`edgeav.models.dtfsal.tagging`), is
+loaded by its registry entry's upstream loader (:func:`load_audio_weights`), and on saliency clips is tagged
+per training window, the audio it hears, rather than per second (:func:`tagged_windows`).
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,13 +30,17 @@ from torch import nn
 
 from edgeav.audio import LogMelConfig, LogMelFrontEnd
 from edgeav.checkpoints import load_checkpoint, save_atomically
-from edgeav.errors import DataError, UsageError
+from edgeav.data.clips import SaliencyClip
+from edgeav.data.saliency.samples import audio_ending_at
+from edgeav.errors import CheckpointError, DataError, UsageError
 from edgeav.models.backbones.panns_mobilenetv2 import (
     PannsMobileNetV2,
     PannsMobileNetV2Config,
     panns_state_dict_from_upstream,
 )
 from edgeav.models.backbones.vggish import VGGish, VGGishConfig, vggish_state_dict_from_upstream
+from edgeav.models.dtfsal.configs import DTFSalConfig
+from edgeav.models.dtfsal.tagging import DTFSalAudioTagger
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,10 @@ class AudioTagger(nn.Module):
         self.trunk = self.family.trunk(trunk)
         self.fc_audioset = nn.Linear(trunk.embedding_dim, num_tags)
 
+    @property
+    def trunk_type(self) -> type[nn.Module]:
+        return self.family.trunk
+
     def forward(self, pcm: torch.Tensor) -> torch.Tensor:
         return self.fc_audioset(self.trunk(self.frontend(pcm)))
 
@@ -92,6 +106,61 @@ class AudioTagger(nn.Module):
         state = dict(self.trunk.state_dict())
         state.update({f"fc_audioset.{k}": v for k, v in self.fc_audioset.state_dict().items()})
         return state
+
+
+# Models whose audio trunk sits behind their own front end: model config type → tagger(config, num_tags).
+# Any other model's config carries ``audio`` (a trunk config) and ``logmel``, for :class:`AudioTagger`.
+MODEL_TAGGERS: dict[type, Callable[[Any, int], nn.Module]] = {DTFSalConfig: DTFSalAudioTagger}
+
+# Registry-entry upstream sources that load an audio trunk (``ModelEntry.upstream``): --audio-weights uses them.
+AUDIO_UPSTREAM_SOURCES = ("torchvggish",)
+
+
+def build_tagger(model_config: Any, num_tags: int) -> nn.Module:
+    """The tagger that pretrains ``model_config``'s audio trunk: PCM → ``num_tags`` logits."""
+    builder = MODEL_TAGGERS.get(type(model_config))
+    if builder is not None:
+        return builder(model_config, num_tags)
+    if not hasattr(model_config, "audio") or not hasattr(model_config, "logmel"):
+        raise UsageError(f"no audio-tagging pretraining for a {type(model_config).__name__} (it has no audio trunk config)")
+    return AudioTagger(model_config.audio, model_config.logmel, num_tags)
+
+
+def tagged_audio(clips, class_names: list[str], model_config: Any, stride: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """(pcm, multi-hot tags) for ``model_config``'s tagger: windows of the model's audio length on saliency
+    clips (:func:`tagged_windows`), one second per frame on segmentation scenes (:func:`tagged_seconds`)."""
+    if len(clips) and isinstance(clips[0], SaliencyClip):
+        return tagged_windows(clips, class_names, model_config.audio_samples, stride)
+    return tagged_seconds(clips, class_names)
+
+
+def tagged_windows(clips, class_names: list[str], audio_samples: int, stride: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """The audio a saliency model hears at every ``stride``-th target frame of every clip (the ``audio_samples``
+    ending with that frame, as ``SaliencyWindows`` serves them) as (pcm [N, audio_samples], multi-hot [N, C]):
+    the categories sounding during any frame that window covers (``meta["sounding"]`` × ``meta["categories"]``)."""
+    index = {name: k for k, name in enumerate(class_names)}
+    pcm, tags = [], []
+    for i in range(len(clips)):
+        clip = clips[i]
+        sounding, names = clip.meta.get("sounding"), clip.meta.get("categories")
+        if clip.audio is None or sounding is None or names is None:
+            raise DataError("audio tagging of saliency clips needs raw audio and per-frame sounding objects "
+                            "(meta 'sounding' and 'categories': synthetic-saliency)")
+        on = torch.as_tensor(sounding, dtype=torch.bool)  # [objects, T]
+        per_frame = clip.sample_rate / clip.fps
+        first = max(math.ceil(audio_samples / per_frame - 1e-9) - 1, 0)
+        for t in range(first, on.shape[1], stride):
+            end = int(round((t + 1) * per_frame))
+            heard = slice(max(int((end - audio_samples) // per_frame), 0), t + 1)  # frames inside the window
+            target = torch.zeros(len(class_names))
+            for k, name in enumerate(names):
+                if on[k, heard].any():
+                    target[index[name]] = 1.0
+            pcm.append(audio_ending_at(clip.audio, end, audio_samples))
+            tags.append(target)
+    if not pcm:
+        raise DataError(f"no clip is long enough for {audio_samples} samples of audio; make longer clips")
+    return torch.stack(pcm), torch.stack(tags)
 
 
 def tagged_seconds(clips, class_names: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -160,9 +229,27 @@ def tagging_scores(model: AudioTagger, pcm: torch.Tensor, tags: torch.Tensor, ba
     return {"map": sum(aps) / max(len(aps), 1), "exact_match": float(exact), "seconds": float(len(pcm))}
 
 
-def save_tagging_checkpoint(model: AudioTagger, path: Path) -> Path:
+def tagger_family(model: nn.Module) -> AudioTrunkFamily:
+    """The upstream layout a tagger writes (its ``trunk_type``'s family)."""
+    return next(f for f in AUDIO_TRUNKS.values() if f.trunk is model.trunk_type)
+
+
+def save_tagging_checkpoint(model: nn.Module, path: Path) -> Path:
     """The trunk and tagging head in the trunk's upstream checkpoint layout, written atomically."""
-    return save_atomically(model.family.to_upstream(model.upstream_state_dict()), path)
+    return save_atomically(tagger_family(model).to_upstream(model.upstream_state_dict()), path)
+
+
+def load_audio_weights(model: nn.Module, entry: Any, path: str | Path) -> None:
+    """``--audio-weights``: through the registry entry's upstream loader for an audio layout when it has one
+    (DTFSal: torchvggish → ``audio.vggish.*`` + ``audio.norm.*``), else into the model's trunk module."""
+    source = next((s for s in AUDIO_UPSTREAM_SOURCES if s in entry.upstream), None)
+    if source is None:
+        load_audio_trunk(audio_trunk(model, entry.name), path)
+        return
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"audio weights '{path}' do not exist; check the --audio-weights path")
+    entry.upstream[source](model, torch.load(path, map_location="cpu", weights_only=True))
 
 
 def load_audio_trunk(trunk: nn.Module, path: str | Path) -> None:

@@ -202,6 +202,11 @@ class SyntheticSaliencyClips(_SeededSaliencyDataset):
 
     salt = 11
 
+    @property
+    def class_names(self) -> list[str]:
+        """Category names, as ``meta["categories"]`` names a clip's objects (audio tagging's labels)."""
+        return [c.name for c in self._world.categories]
+
     def _schedule(self, rng: np.random.Generator, n: int, frames: int) -> np.ndarray:
         """[n, T] bool: at most one source at a time, in segments of ``sound_segment_s`` seconds."""
         cfg = self.config

@@ -74,8 +74,9 @@ class TemporalEnhancement(nn.Module):
         return tokens.transpose(1, 2).reshape(b, -1, s, h, w)
 
 
-class AudioEncoder(nn.Module):
-    """PCM ``[B, audio_samples]`` → audio features ``[B, audio_embed_dim, slices, H/32, W/32]``."""
+class VGGishSlices(nn.Module):
+    """PCM ``[B, audio_samples]`` → VGGish trunk features ``[B, 512, slices, H/32, W/32]``: the part of the audio
+    path that AudioSet pretraining (here: audio tagging, :mod:`edgeav.models.dtfsal.tagging`) can provide."""
 
     def __init__(self, cfg: DTFSalConfig) -> None:
         super().__init__()
@@ -85,10 +86,32 @@ class AudioEncoder(nn.Module):
         # ReLU trunk then codes loudness, which the temporal layer's LayerNorm removes (see `audio_norm`).
         self.norm = nn.BatchNorm2d(1) if cfg.audio_norm else nn.Identity()
         self.vggish = vggish_trunk(cfg.vggish)
-        self.temporal = TemporalEnhancement(cfg)
 
     def forward(self, pcm: torch.Tensor) -> torch.Tensor:
         feats = self.vggish(self.norm(self.slices(pcm)))  # [B·S, A, h, w]
         n, a, h, w = feats.shape
-        feats = feats.reshape(-1, self.cfg.audio_slices, a, h, w).transpose(1, 2)
-        return self.temporal(feats)
+        return feats.reshape(-1, self.cfg.audio_slices, a, h, w).transpose(1, 2)
+
+
+class AudioEncoder(VGGishSlices):
+    """PCM ``[B, audio_samples]`` → audio features ``[B, audio_embed_dim, slices, H/32, W/32]``.
+
+    ``freeze_audio``: the log-mel norm and the VGGish trunk keep their (pretrained) weights and statistics;
+    the temporal enhancement still trains (``edgeav train --audio-weights`` sets it, as for LightAVSeg).
+    """
+
+    def __init__(self, cfg: DTFSalConfig) -> None:
+        super().__init__(cfg)
+        self.temporal = TemporalEnhancement(cfg)
+        if cfg.freeze_audio:
+            self.norm.requires_grad_(False)
+            self.vggish.requires_grad_(False)
+
+    def train(self, mode: bool = True) -> AudioEncoder:
+        super().train(mode)
+        if self.cfg.freeze_audio:
+            self.norm.eval()  # a frozen log-mel BatchNorm keeps its pretrained statistics
+        return self
+
+    def forward(self, pcm: torch.Tensor) -> torch.Tensor:
+        return self.temporal(super().forward(pcm))

@@ -71,6 +71,7 @@ class DTFSalConfig:
     slice_hop: int = 11
     logmel: LogMelConfig = VGGISH_LOGMEL  # num_frames is set from the slices (see `logmel_config`)
     audio_norm: bool = False  # choice: BatchNorm on the log-mel before VGGish (audio.py; on for training from scratch)
+    freeze_audio: bool = False  # log-mel norm + VGGish trunk frozen (`edgeav train --audio-weights` turns it on)
     audio_embed_dim: int = 256  # choice: width of the temporal Transformer (DiffSal's AudioAttnNet ≈ 0.53 M at 256)
     audio_heads: int = 2
     audio_mlp: int = 256

@@ -8,6 +8,10 @@
   keep their initialisation.
 * ``vggish-10086976.pth`` (torchvggish): ``features.*`` fill the audio trunk ``audio.vggish.*``; the
   embedding head (``embeddings.*``, unused by a fully convolutional VGGish) and the PCA parameters are skipped.
+  A checkpoint of :mod:`edgeav.models.dtfsal.tagging` (this layout, written by
+  ``bench/studies/pretrained_audio_trunk.py --model dtfsal``) also carries ``logmel_norm.*``, the log-mel
+  BatchNorm its trunk was trained behind (``audio_norm``): it fills ``audio.norm.*``; the tagging head
+  ``fc_audioset.*`` is skipped.
 
 Both loaders have the registry's ``UpstreamLoader`` signature: ``(model, state) → (loaded, skipped)``.
 """
@@ -24,6 +28,7 @@ from edgeav.models.backbones.vggish import vggish_key_from_upstream
 
 MVIT_PREFIX = "visual."
 VGGISH_PREFIX = "audio.vggish."
+LOGMEL_NORM_KEY = "logmel_norm."  # the tagging checkpoint's log-mel BatchNorm (tagging.py) → audio.norm.*
 _REL_POS = ("rel_pos_t", "rel_pos_h", "rel_pos_w")
 
 
@@ -87,12 +92,15 @@ def load_torchvggish(model: nn.Module, state: Mapping[str, object]) -> tuple[lis
     """Copy torchvggish's conv trunk into ``model.audio.vggish``; returns (loaded keys, skipped upstream keys)."""
     mapped, skipped = {}, []
     for key, value in _unwrap(state).items():
+        if key.startswith(LOGMEL_NORM_KEY):
+            mapped["audio.norm." + key.removeprefix(LOGMEL_NORM_KEY)] = value
+            continue
         new = vggish_key_from_upstream(key)
         if new is None or not new.startswith("features."):
             skipped.append(key)
             continue
         mapped[VGGISH_PREFIX + new.removeprefix("features.")] = value
-    if not mapped:
+    if not any(k.startswith(VGGISH_PREFIX) for k in mapped):
         raise CheckpointError("no 'features.*' keys: this is not a torchvggish checkpoint (vggish-10086976.pth)")
     return _copy_in(model, mapped, "torchvggish"), skipped
 
