@@ -62,7 +62,8 @@ def export(
     ``nn.Module`` with ``io_spec``, ``samples`` and ``task`` ("segmentation" or "saliency"; ``name`` names the
     artifacts, ``config`` is recorded in the manifest); ``samples`` as a number is the parity check's count.
     ``options`` are the other ExportRequest fields (``seed``, ``jobs``; at int8 ``data``, ``qat_checkpoint``,
-    ``max_drop``, ``force``, ``keep_fp32`` ...). Raises an EdgeAVError subclass with a one-line message; nothing is written then.
+    ``max_drop``, ``force``, ``keep_fp32``, ``precision_by_cost`` ("host" or "arm[:CPU]") ...). Raises an
+    EdgeAVError subclass with a one-line message; nothing is written then.
     """
     from export_targets.pipeline import export_model
     from export_targets.request import ExportRequest
@@ -76,7 +77,12 @@ def export(
         warnings.warn(notice, stacklevel=2)
     subject = _subject(model, request.seed, config=config, checkpoint=checkpoint, io_spec=io_spec, samples=samples,
                        task=task, name=name)
-    return export_model(subject, request, progress, int8=request.plan_int8(subject))
+    cost = None
+    if request.precision_by_cost:
+        from bench.devices.cost_probes import cost_probe_for
+
+        cost = cost_probe_for(request.precision_by_cost)
+    return export_model(subject, request, progress, int8=request.plan_int8(subject, cost))
 
 
 def bench(targets: str | Path | Any | Iterable[str | Path | Any], **options: Any) -> Any:

@@ -33,6 +33,8 @@ PRECISION_ARGUMENTS: Mapping[str, tuple[str, ...]] = {
     "keep_fp32": ("int8",),
     "calibration_batches": ("int8",),
     "eval_limit": ("int8",),
+    "precision_by_cost": ("int8",),
+    "cost_classes": ("int8",),
 }
 
 # Why a precision lowers one format at a time whatever --jobs says.
@@ -63,16 +65,26 @@ class ExportRequest:
     keep_fp32: tuple[str, ...] = ()  # int8 PTQ: module-path globs left float
     calibration_batches: int = 16  # int8 PTQ: calibration batches of 8
     eval_limit: int = 0  # int8: held-out frames the gate scores (0: all)
+    # int8 PTQ: the device whose measured costs keep an operator class float where int8 is slower there
+    # ("host", "arm[:CPU]"; "" quantizes every class the quantizer annotates); the caller resolves it to a
+    # probe (bench.devices.cost_probes) and passes it to plan_int8.
+    precision_by_cost: str = ""
+    cost_classes: tuple[str, ...] = ("depthwise_conv",)
     formats: tuple[TargetInfo, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "out_dir", Path(self.out_dir))
         object.__setattr__(self, "keep_fp32", tuple(self.keep_fp32))
+        object.__setattr__(self, "cost_classes", tuple(self.cost_classes))
         targets = self.targets if isinstance(self.targets, str) else list(self.targets)
         formats = resolve_targets(targets, self.precision)
         check_precision(self.precision, formats)
         self._check_counts()
         self._check_precision_arguments()
+        self._check_cost_classes()
+        if self.precision_by_cost and self.qat_checkpoint is not None:
+            raise UsageError("--precision-by-cost plans a PTQ graph; a --qat-checkpoint already fixed which layers "
+                             "are int8: drop one of the two")
         check_installed(formats)
         object.__setattr__(self, "formats", formats)
 
@@ -91,6 +103,14 @@ class ExportRequest:
             if self.precision not in precisions and getattr(self, name) != defaults[name]:
                 only = " or ".join(f"--precision {p}" for p in precisions)
                 raise UsageError(f"{flag(name)} applies to {only}; drop it or pass {only}")
+
+    def _check_cost_classes(self) -> None:
+        from quantize.plan import OP_CLASSES
+
+        unknown = [c for c in self.cost_classes if c not in OP_CLASSES]
+        if unknown or not self.cost_classes:
+            raise UsageError(f"--cost-classes {','.join(self.cost_classes) or '(empty)'}: choose from "
+                             f"{', '.join(OP_CLASSES)}")
 
     @property
     def format_names(self) -> list[str]:
@@ -111,17 +131,22 @@ class ExportRequest:
             return (f"--jobs {self.jobs} lowered to 1 at --precision {self.precision}: {why}",)
         return ()
 
-    def int8_options(self) -> Any:
-        """The int8 plan's options (quantize's ``Int8Options``) from this request's int8 fields."""
+    def int8_options(self, cost: tuple[str, Any] | None = None) -> Any:
+        """The int8 plan's options (quantize's ``Int8Options``) from this request's int8 fields; ``cost`` is
+        ``precision_by_cost`` resolved: (device as recorded, its ``quantize.plan.CostProbe``)."""
         from quantize.plan import Int8Options
 
+        if self.precision_by_cost and cost is None:  # a caller that forgot to resolve it
+            raise UsageError(f"--precision-by-cost {self.precision_by_cost}: no cost probe was resolved for it "
+                             "(bench.devices.cost_probes.cost_probe_for)")
         return Int8Options(
             qat_checkpoint=self.qat_checkpoint, data=self.data, calibration_batches=self.calibration_batches,
             keep_fp32=self.keep_fp32, max_drop=self.max_drop, force=self.force, eval_limit=self.eval_limit,
-            seed=self.seed,
+            seed=self.seed, cost_probe=cost[1] if cost else None, cost_classes=self.cost_classes,
+            cost_device=cost[0] if cost else "",
         )
 
-    def plan_int8(self, subject: ExportSubject) -> Any:
+    def plan_int8(self, subject: ExportSubject, cost: tuple[str, Any] | None = None) -> Any:
         """At int8, the quantized graphs and accuracy gate for ``subject`` (quantize.plan); None otherwise."""
         if self.precision != "int8":
             return None
@@ -130,7 +155,7 @@ class ExportRequest:
                              "and data); export it at precision fp32, or register the model")
         from quantize.plan import plan_int8
 
-        return plan_int8(subject.entry, subject.model, subject.config_name, self.int8_options())
+        return plan_int8(subject.entry, subject.model, subject.config_name, self.int8_options(cost))
 
 
 SampleFn = Callable[[int, int], list[tuple[torch.Tensor, ...]]]  # (n, seed) -> input tuples in IOSpec order

@@ -55,19 +55,22 @@ def quantization_rewrite(method: str, export_forms: Sequence[str]):
 @dataclass(frozen=True)
 class LayerCost:
     """One layer's measured cost on the target: its fp32 and int8 kernels, and the two converts (int8 -> fp32
-    before, fp32 -> int8 after) that keeping it float inside an int8 graph adds."""
+    before, fp32 -> int8 after) that keeping it float inside an int8 graph adds. One ``unit`` for all three:
+    milliseconds on the host, guest instructions on the ARM device (only their comparison matters)."""
 
-    fp32_ms: float
-    int8_ms: float
-    convert_ms: float
+    fp32: float
+    int8: float
+    converts: float
+    unit: str = "ms"
 
     @property
-    def float_ms(self) -> float:
-        return self.fp32_ms + self.convert_ms
+    def kept_float(self) -> float:
+        """What the layer costs left float inside an int8 graph."""
+        return self.fp32 + self.converts
 
 
-# (layer, its input) -> its cost on the target: export_targets.executorch.probe.probe_layer on the host;
-# the ARM device's instruction counts later (a probe with this signature).
+# (layer, its input) -> its cost on the target: export_targets.executorch.probe.probe_layer times it on the
+# host (ms), bench.devices.arm.probe counts it on the emulated ARM core (guest instructions).
 CostProbe = Callable[[nn.Module, torch.Tensor], LayerCost]
 
 
@@ -133,13 +136,13 @@ def float_where_int8_is_slower(model: nn.Module, example: Sequence[torch.Tensor]
     for kind in classes:
         names = [n for n, (k, _, _) in layers.items() if k == kind]
         chosen = [costs[_layer_key(layers[n][1], layers[n][2])] for n in names]
-        int8 = sum(c.int8_ms for c in chosen)
-        float_ = sum(c.float_ms for c in chosen)
-        keep = bool(names) and int8 > float_
+        int8 = sum(c.int8 for c in chosen)
+        keep = bool(names) and int8 > sum(c.kept_float for c in chosen)
         kept += names if keep else []
         records.append({"class": kind, "layers": len(names), "shapes_probed": len({_layer_key(*layers[n][1:]) for n in names}),
-                        "int8_ms": round(int8, 4), "fp32_ms": round(sum(c.fp32_ms for c in chosen), 4),
-                        "converts_ms": round(sum(c.convert_ms for c in chosen), 4),
+                        "unit": chosen[0].unit if chosen else "", "int8": round(int8, 4),
+                        "fp32": round(sum(c.fp32 for c in chosen), 4),
+                        "converts": round(sum(c.converts for c in chosen), 4),
                         "precision": "fp32" if keep else "int8"})
     return kept, records
 
@@ -161,6 +164,7 @@ class Int8Options:
     # PTQ: keep float the operator classes where int8 is slower on the target, as ``cost_probe`` measures
     cost_probe: CostProbe | None = None
     cost_classes: tuple[str, ...] = ("depthwise_conv",)
+    cost_device: str = ""  # where cost_probe measures ("host", "arm:cortex-a76"), for the manifest
 
 
 @dataclass
@@ -242,7 +246,8 @@ def _calibrate(entry: ModelEntry, model: nn.Module, config_name: str, example: t
     seen = calibrate(sim, batches)
     record = {"method": "ptq", "model": entry.name, "config": config_name, "keep_fp32": list(options.keep_fp32),
               "kept_float": list(sim.kept_float), "data": data,
-              **({"precision_by_cost": {"classes": cost_records, "kept_float": by_cost}} if cost_records else {}),
+              **({"precision_by_cost": {"device": options.cost_device or "host", "classes": cost_records,
+                                        "kept_float": by_cost}} if cost_records else {}),
               "calibration": {"data": data, "split": "train", "samples": seen, "seed": options.seed}}
     return sim, record
 

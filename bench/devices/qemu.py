@@ -130,28 +130,36 @@ class ArmRunner(Program):
     transport: QemuTransport
 
     def job(self, target: BenchTarget, settings: RunSettings, folder: Path, path: Callable[[str], str]) -> Job:
-        tc = self.transport.toolchain()
-        pte = Path(str(target.path))
-        inputs = write_inputs(target, folder)
-        n_out = len(target.io_spec().outputs)
-        argv = [str(tc.runner), path(pte.name), "--threads", "1", "--warmup", str(settings.warmup),
-                "--runs", str(settings.runs), "--markers", "--output", path("out.bin"), *(path(p.name) for p in inputs)]
-        pulls = ("out.bin", *(f"out.bin.{i}" for i in range(1, n_out)))
-        return Job(tuple(argv), "run the ARM ExecuTorch runner",
-                   (Push(pte, pte.name), *(Push(p, p.name) for p in inputs)), pulls)
+        return runner_job(self.transport, Path(str(target.path)), write_inputs(target, folder),
+                          len(target.io_spec().outputs), settings, path)
 
     def read(self, target: BenchTarget, settings: RunSettings, result: JobResult, device: str) -> Measurement:
-        from bench.devices.adb import parse_runner_output
-
-        parsed = parse_runner_output(result.completed.stdout)
-        log = parse_plugin_log(result.completed.trace)
-        ops, notes = executorch_ops(named_regions(parsed.events, log), settings.runs)
+        ops, notes = runner_op_counts(result, settings.runs)
         counts = _counts(settings, result, self.transport.cpu, "ExecuTorch (C++ runner)",
                          ops if settings.per_op else (), ET_METHOD, notes)
         specs = target.io_spec().outputs
         names = ["out.bin", *(f"out.bin.{i}" for i in range(1, len(specs)))]
         outputs = [np.fromfile(result.pulled[n], dtype="<f4").reshape(s.shape) for n, s in zip(names, specs)]
         return _measurement(target, settings, result, device, counts, outputs)
+
+
+def runner_job(transport: QemuTransport, pte: Path, inputs: Sequence[Path], n_outputs: int, settings: RunSettings,
+               path: Callable[[str], str]) -> Job:
+    """The ARM runner on ``pte`` with raw float32 ``inputs``: markers around the counted runs, outputs pulled."""
+    tc = transport.toolchain()
+    argv = [str(tc.runner), path(pte.name), "--threads", "1", "--warmup", str(settings.warmup),
+            "--runs", str(settings.runs), "--markers", "--output", path("out.bin"), *(path(p.name) for p in inputs)]
+    pulls = ("out.bin", *(f"out.bin.{i}" for i in range(1, n_outputs)))
+    return Job(tuple(argv), "run the ARM ExecuTorch runner", (Push(pte, pte.name), *(Push(p, p.name) for p in inputs)),
+               pulls)
+
+
+def runner_op_counts(result: JobResult, runs: int) -> tuple[list[OpCount], list[str]]:
+    """Per-op (per delegate call, per portable kernel) instructions of a runner job, and notes on them."""
+    from bench.devices.adb import parse_runner_output
+
+    parsed = parse_runner_output(result.completed.stdout)
+    return executorch_ops(named_regions(parsed.events, parse_plugin_log(result.completed.trace)), runs)
 
 
 LITERT_OP_METHOD = ("op isolation: each op cut into a one-op .tflite, fed its real input values and counted "

@@ -12,7 +12,6 @@ macOS) are listed, not timed.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,9 +48,10 @@ class MissionWeights:
 
 
 def export_precision(model_name: str, config: str, precision: str, targets: str, out: Path, jobs: int,
-                     weights: MissionWeights = MissionWeights(), by_cost: bool = False) -> list[Path]:
+                     weights: MissionWeights = MissionWeights(), by_cost: str = "") -> list[Path]:
     """Export ``model_name`` at ``precision`` to ``targets`` (those of them that write it) in ``out``; the
-    artifact paths. ``by_cost``: int8 keeps float the operator classes where int8 is slower on this host."""
+    artifact paths. ``by_cost`` ("host", "arm[:CPU]"): int8 keeps float the operator classes where int8 is
+    slower on that device."""
     from edgeav.registry import load_model
     from export_targets.pipeline import export_model
     from export_targets.request import ExportRequest, ExportSubject
@@ -70,9 +70,9 @@ def export_precision(model_name: str, config: str, precision: str, targets: str,
     if int8:
         options = request.int8_options()
         if by_cost:
-            from export_targets.executorch.probe import probe_layer
+            from bench.devices.cost_probes import cost_probe_for
 
-            options = dataclasses.replace(options, cost_probe=probe_layer)
+            options = request.int8_options(cost_probe_for(by_cost))
         plan = plan_int8(subject.entry, subject.model, subject.config_name, options)
     return [r.path for r in export_model(subject, request, int8=plan)]
 
@@ -102,8 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="int8 calibration and accuracy-gate data (default: the model's, MISSION_MODELS)")
     p.add_argument("--eval-limit", type=int, default=200, help="held-out frames the int8 gate scores (default 200)")
     p.add_argument("--no-peer", action="store_true", help="skip the ONNX Runtime int8 (QDQ) peer")
-    p.add_argument("--float-where-slower", action="store_true",
-                   help="int8: keep depthwise convolutions float when int8 is slower on this host (measured)")
+    p.add_argument("--precision-by-cost", metavar="DEVICE", default="",
+                   help="int8: keep depthwise convolutions float where int8 is slower on DEVICE (host or arm[:CPU], measured)")
     return p
 
 
@@ -117,7 +117,7 @@ def _artifacts(args: argparse.Namespace, skipped: list[Skipped]) -> list[Path]:
         print(f"exporting {args.model} [{args.config}] at {precision} → {args.out / precision}", flush=True)
         try:
             paths += export_precision(args.model, args.config, precision, args.targets, args.out / precision,
-                                      args.jobs, weights, args.float_where_slower)
+                                      args.jobs, weights, args.precision_by_cost)
         except EdgeAVError as exc:  # e.g. a precision a format refuses: say so, keep going
             print(f"{precision}: skipped ({exc})", flush=True)
             skipped.append(Skipped(f"{precision} (all formats)", str(exc)))

@@ -59,6 +59,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--keep-fp32", action="append", default=[], metavar="PATTERN", help="PTQ: leave modules matching this glob float")
     q.add_argument("--calibration-batches", type=int, default=16, help="PTQ calibration batches of 8 (default 16)")
     q.add_argument("--eval-limit", type=int, default=0, help="score only the first N held-out frames (default: all)")
+    q.add_argument("--precision-by-cost", metavar="DEVICE", default="",
+                   help="PTQ: keep an operator class float where int8 is slower on DEVICE, measured layer by layer: "
+                        "host (timed here) or arm[:CPU] (instructions on the emulated ARM core); recorded in the manifest")
+    q.add_argument("--cost-classes", default="depthwise_conv", metavar="CLASSES",
+                   help="operator classes --precision-by-cost decides (comma-separated: depthwise_conv, "
+                        "pointwise_conv, conv, linear; default depthwise_conv)")
     p.add_argument("--app", type=Path, help="also copy the artifacts + manifests into this demo app's models folder "
                                             "(android_demo or ios_demo; sha256-checked, with index.json)")
     p.add_argument("--samples", type=int, default=4, help="realistic samples for the parity check (default: 4)")
@@ -74,6 +80,8 @@ def request_from(args: argparse.Namespace) -> ExportRequest:
         targets=args.target, out_dir=args.out, precision=args.precision, samples=args.samples, seed=args.seed,
         jobs=args.jobs, qat_checkpoint=args.qat_checkpoint, data=args.data, max_drop=args.max_drop, force=args.force,
         keep_fp32=tuple(args.keep_fp32), calibration_batches=args.calibration_batches, eval_limit=args.eval_limit,
+        precision_by_cost=args.precision_by_cost,
+        cost_classes=tuple(c.strip() for c in args.cost_classes.split(",") if c.strip()),
     )
 
 
@@ -86,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
     if request.precision == "int8" and args.qat_checkpoint is None and args.checkpoint is None and not args.force:
         raise UsageError("int8 export of untrained weights has no accuracy to keep; pass --checkpoint (or --force)")
 
+    cost = _cost_probe(request)  # now: an ARM core that is not set up fails before the model is built
     err = live_console()
     for notice in request.notices:
         err.print(f"[yellow]{escape(notice)}[/]")
@@ -98,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         err.print(_no_checkpoint_notice(loaded.entry.name, loaded.config_name))
 
     subject = ExportSubject.from_registry(loaded)
-    int8 = _int8_plan(request, subject, err) if request.precision == "int8" else None
+    int8 = _int8_plan(request, subject, err, cost) if request.precision == "int8" else None
     try:
         with _progress(err, request.format_names) as on_stage:
             results = export_model(subject, request, on_stage, int8=int8)
@@ -115,11 +124,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _int8_plan(request: ExportRequest, subject: ExportSubject, err: Console):
+def _cost_probe(request: ExportRequest) -> tuple[str, Any] | None:
+    if not request.precision_by_cost:
+        return None
+    from bench.devices.cost_probes import cost_probe_for
+
+    return cost_probe_for(request.precision_by_cost)
+
+
+def _int8_plan(request: ExportRequest, subject: ExportSubject, err: Console, cost: tuple[str, Any] | None):
     source = (f"restoring {escape(str(request.qat_checkpoint))}" if request.qat_checkpoint
               else f"PTQ calibration on {escape(str(request.data))}")
+    if cost:
+        source += f", operator classes {', '.join(request.cost_classes)} measured on {cost[0]} first"
     err.print(f"int8: {source} …")
-    plan = request.plan_int8(subject)
+    plan = request.plan_int8(subject, cost)
     gate = plan.gate
     if gate.fp32_scores:
         task = gate.task

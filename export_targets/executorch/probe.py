@@ -27,13 +27,17 @@ def probe_layer(layer: nn.Module, example: torch.Tensor, threads: int = 1) -> La
     with tempfile.TemporaryDirectory(prefix="edgeav-probe-") as tmp:
         fp32_pte, int8_pte = lower_pair(layer, example, Path(tmp))
         fp32, int8 = (_profile(p, example, threads) for p in (fp32_pte, int8_pte))
-    return LayerCost(fp32_ms=_kernel_ms(fp32), int8_ms=_kernel_ms(int8), convert_ms=_convert_ms(int8))
+    return LayerCost(fp32=_kernel_ms(fp32), int8=_kernel_ms(int8), converts=_convert_ms(int8), unit="ms")
 
 
-def lower_pair(layer: nn.Module, example: torch.Tensor, folder: Path) -> tuple[Path, Path]:
-    """``layer`` alone as ``folder/fp32.pte`` and ``folder/int8.pte`` (the shared int8 scheme)."""
-    return (_lower(_Wrap(layer).eval(), example, folder / "fp32.pte"),
-            _lower(_quantized(layer, example), example, folder / "int8.pte"))
+def lower_pair(layer: nn.Module, example: torch.Tensor, folder: Path, per_op: bool = False) -> tuple[Path, Path]:
+    """``layer`` alone as ``folder/fp32.pte`` and ``folder/int8.pte`` (the shared int8 scheme).
+
+    ``per_op``: one XNNPACK delegate per op, so a device that can only bracket delegate calls (the ARM
+    core's counts) sees the int8 probe as three calls: convert in, the layer, convert out.
+    """
+    return (_lower(_Wrap(layer).eval(), example, folder / "fp32.pte", per_op),
+            _lower(_quantized(layer, example), example, folder / "int8.pte", per_op))
 
 
 def cpu_ms(path: Path, example: torch.Tensor, runs: int = 5) -> float:
@@ -72,12 +76,12 @@ def _quantized(layer: nn.Module, example: torch.Tensor) -> nn.Module:
     return sim.convert()
 
 
-def _lower(module: nn.Module, example: torch.Tensor, dest: Path) -> Path:
+def _lower(module: nn.Module, example: torch.Tensor, dest: Path, per_op: bool = False) -> Path:
     from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
     from executorch.exir import to_edge_transform_and_lower
 
     exported = torch.export.export(module, (example,))
-    dest.write_bytes(to_edge_transform_and_lower(exported, partitioner=[XnnpackPartitioner()]).to_executorch().buffer)
+    dest.write_bytes(to_edge_transform_and_lower(exported, partitioner=[XnnpackPartitioner(per_op_mode=per_op)]).to_executorch().buffer)
     return dest
 
 

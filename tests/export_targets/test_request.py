@@ -18,7 +18,8 @@ def test_a_valid_request_resolves_its_formats(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", sorted(PRECISION_ARGUMENTS))
 def test_every_int8_argument_is_refused_at_fp32(name: str, tmp_path: Path) -> None:
     value = {"qat_checkpoint": Path("q.pt"), "data": "synthetic-ms3", "max_drop": 1.0, "force": True,
-             "keep_fp32": ("head*",), "calibration_batches": 4, "eval_limit": 5}[name]
+             "keep_fp32": ("head*",), "calibration_batches": 4, "eval_limit": 5,
+             "precision_by_cost": "host", "cost_classes": ("linear",)}[name]
     flag = "--" + name.replace("_", "-")
     with pytest.raises(UsageError, match=f"^{flag} applies to --precision int8; drop it or pass --precision int8$"):
         ExportRequest("onnx", tmp_path, **{name: value})

@@ -17,7 +17,7 @@ def _model() -> nn.Module:
 def _probe(int8_ms: float, calls: list):
     def probe(layer: nn.Module, x: torch.Tensor) -> LayerCost:
         calls.append(tuple(x.shape))
-        return LayerCost(fp32_ms=1.0, int8_ms=int8_ms, convert_ms=0.2)
+        return LayerCost(fp32=1.0, int8=int8_ms, converts=0.2, unit="M instructions")
     return probe
 
 
@@ -30,7 +30,8 @@ def test_depthwise_class_kept_float_only_when_int8_costs_more_than_fp32_plus_con
     (record,) = records
     assert record["layers"] == 3 and record["shapes_probed"] == 2
     assert record["precision"] == ("fp32" if kept else "int8")
-    assert record["int8_ms"] == pytest.approx(3 * int8_ms) and record["converts_ms"] == pytest.approx(0.6)
+    assert record["int8"] == pytest.approx(3 * int8_ms) and record["converts"] == pytest.approx(0.6)
+    assert record["fp32"] == pytest.approx(3.0) and record["unit"] == "M instructions"
 
 
 def test_unknown_class_names_the_choices() -> None:

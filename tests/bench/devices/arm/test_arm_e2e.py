@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+import torch
+from torch import nn
 
 from bench.devices.base import RunSettings
 from bench.devices.qemu import arm_device as make_arm_device
@@ -27,3 +29,15 @@ def test_tiny_artifacts_run_on_arm_with_host_parity_and_repeatable_instruction_c
     tflite = device.measure(resolve_target(tiny_artifacts["litert"]), RunSettings(runs=1, warmup=1))
     assert tflite.ok, tflite.error
     assert next(p for p in tflite.parity if p.against == "host").passed and tflite.instructions.per_inference > 0
+
+
+@pytest.mark.slow
+def test_arm_cost_probe_counts_a_depthwise_layer_as_fp32_int8_and_converts_repeatably(arm_device) -> None:
+    from bench.devices.arm.probe import UNIT, arm_cost_probe
+
+    probe = arm_cost_probe(arm_device.cpu, home=arm_device.home)
+    layer, x = nn.Conv2d(16, 16, 3, padding=1, groups=16).eval(), torch.randn(1, 16, 24, 24)
+    first, second = probe(layer, x), probe(layer, x)
+    assert first == second and first.unit == UNIT  # instructions, not time: the same every run
+    # three distinct delegate calls were counted: the two converts cost far less than either kernel
+    assert first.fp32 > 0 and first.int8 > 0 and 0 < first.converts < min(first.fp32, first.int8)
