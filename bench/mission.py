@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import os
 import statistics
 import sys
@@ -68,12 +69,16 @@ def artifacts_in(folder: Path) -> list[Path]:
 
 def runnable(paths: list[Path]) -> tuple[list[BenchTarget], list[Skipped]]:
     targets, skipped = [], []
+    names = [p.name for p in paths]
     for p in paths:
         reason = format_of(p).run_skip_reason()
         if reason:
             skipped.append(skipped_artifact(p, reason))
-        else:
-            targets.append(resolve_target(p))
+            continue
+        target = resolve_target(p)
+        if names.count(p.name) > 1:  # e.g. two int8 plans of one model: rows and ratios are keyed by label
+            target = dataclasses.replace(target, label=f"{p.parent.name}/{p.name}")
+        targets.append(target)
     return targets, skipped
 
 

@@ -117,3 +117,19 @@ def test_bounds_rows_split_converts_layouts_and_time_outside_ops() -> None:
     assert rows["conv"][3] == pytest.approx(1.0)  # 100 MFLOP at 100 GFLOP/s
     assert rows["converts (int8 ↔ fp32)"][2] == 0.5 and rows["layout copies"][3] == 0.0
     assert rows["outside ops (dispatch, delegate boundaries)"][2] == pytest.approx(1.25)
+
+
+def test_two_artifacts_of_one_name_get_their_folder_in_the_label(tiny_artifacts, tiny_registry, tmp_path: Path) -> None:
+    import shutil
+
+    pte = tiny_artifacts["executorch"]
+    copies = []
+    for plan in ("int8", "int8-cost"):  # e.g. two int8 plans of one model, each exported into its own folder
+        (tmp_path / plan).mkdir()
+        for f in (pte, pte.with_name(pte.name + ".json")):
+            shutil.copy(f, tmp_path / plan / f.name)
+        copies.append(tmp_path / plan / pte.name)
+    targets, _ = runnable([pte, *copies])
+    assert [t.label for t in targets] == [f"{pte.parent.name}/{pte.name}", f"int8/{pte.name}", f"int8-cost/{pte.name}"]
+    alone, _ = runnable([pte])
+    assert alone[0].label == pte.name  # a unique name stays as it is
