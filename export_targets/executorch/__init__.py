@@ -19,7 +19,7 @@ INFO = TargetInfo(
     runtimes=("executorch",),
     pip_extra="executorch",
     rewrites=("adaptive_max_pool_to_max_pool", "fold_conv_batchnorm", "deformable_attention_to_matmul",
-              "norm_to_mean_reduction"),
+              "norm_to_mean_reduction", "split_large_depthwise_rows"),
     checks=("gelu_tanh_on_xnnpack", "adaptive_max_pool_left"),
     notes="torch.export -> to_edge_transform_and_lower(XnnpackPartitioner) -> .pte",
 )

@@ -19,7 +19,7 @@ INFO = TargetInfo(
     runtimes=("ai_edge_litert", "tflite_runtime"),
     pip_extra="tflite",
     rewrites=("fold_conv_batchnorm", "adaptive_max_pool_to_amax", "deformable_attention_to_matmul",
-              "norm_to_mean_reduction"),
+              "norm_to_mean_reduction", "split_large_depthwise_rows"),
     checks=("adaptive_max_pool_left",),
     notes="litert_torch.convert -> .tflite; the interpreter applies XNNPACK by default",
 )

@@ -22,6 +22,7 @@ from edgeav.registry import get_model_entry, list_models
 
 MAX_POOL, AMAX, FOLD = "adaptive_max_pool_to_max_pool", "adaptive_max_pool_to_amax", "fold_conv_batchnorm"
 DEFORMABLE, NORM, UNTIE = "deformable_attention_to_matmul", "norm_to_mean_reduction", "untie_level_depthwise_conv"
+SPLIT = "split_large_depthwise_rows"
 
 
 @pytest.mark.parametrize("replacement", [GlobalMaxPool2d, GlobalMaxPoolAsMaxPool2d])
@@ -82,7 +83,7 @@ def test_gelu_tanh_check_warns_only_when_asked() -> None:
 
 
 def test_table_lists_generic_rewrites_then_the_model_folders_forms() -> None:
-    assert [r.name for r in list_rewrites()] == [MAX_POOL, FOLD, AMAX, DEFORMABLE, NORM, UNTIE]
+    assert [r.name for r in list_rewrites()] == [MAX_POOL, FOLD, AMAX, DEFORMABLE, NORM, SPLIT, UNTIE]
     assert {"gelu_tanh_on_xnnpack", "adaptive_max_pool_left"} <= {c.name for c in list_checks()}
 
 
