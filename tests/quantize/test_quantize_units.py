@@ -198,10 +198,14 @@ def test_deformable_sampling_matrix_stays_float_and_its_value_product_sees_int8_
     sim = prepare(layer, (torch.randn(1, tokens, 16), torch.randn(1, tokens, 16)), "ptq", floats=floats)
 
     graph = sim.network.graph
-    value_product = [n for n in graph.nodes if n.op == "call_function" and "bmm" in str(n.target)][-1]
-    sampling, values = value_product.args
-    assert "cat" in str(sampling.target) and not _observed(sampling)  # float sampling matrix
-    assert values.op == "call_module" and "activation_post_process" in str(values.target)  # int8 values
+    # one value product per level (S_l @ V_l, summed), outside the sampler
+    value_products = [n for n in graph.nodes
+                      if n.op == "call_function" and "bmm" in str(n.target) and "sampler" not in _module_path(n)]
+    assert len(value_products) == len(_DeformableLayer.SHAPES)
+    for product in value_products:
+        sampling, values = product.args
+        assert "sampler" in _module_path(sampling) and not _observed(sampling)  # float sampling matrix
+        assert values.op == "call_module" and "activation_post_process" in str(values.target)  # int8 values
     linears = {_module_path(n).rsplit(".", 1)[-1]: _observed(n) for n in graph.nodes
                if n.op == "call_function" and "linear" in str(n.target)}
     # the projections around it are still int8; the tent-distance linears inside the sampler are not
