@@ -91,11 +91,12 @@ def test_gate_starts_as_the_identity_and_then_weighs_each_pixel_by_its_match_wit
     with torch.no_grad():
         gate.query.weight.copy_(torch.randn_like(gate.query.weight))
     out = gate(visual, aligned)
-    # out = visual * 2σ(⟨q(mean_hw aligned_t), k(visual_t(y, x))⟩ / √d), written out per pixel
+    # out = visual * g / mean_hw g,  g = 2σ(⟨q(mean_hw aligned_t), k(visual_t(y, x))⟩ / √d), written out per pixel
     q = gate.query(aligned.mean(dim=(3, 4)).transpose(1, 2))  # [B, T, d]
     k = gate.key(visual)  # [B, d, T, H, W]
-    score = torch.einsum("btd,bdthw->bthw", q, k)[:, None] / cfg.amfb_gate_dim**0.5
-    assert torch.allclose(out, visual * 2 * torch.sigmoid(score), atol=1e-5)
+    g = 2 * torch.sigmoid(torch.einsum("btd,bdthw->bthw", q, k)[:, None] / cfg.amfb_gate_dim**0.5)
+    assert torch.allclose(out, visual * g / g.mean(dim=(3, 4), keepdim=True), atol=1e-5)
+    assert torch.allclose((out / visual).mean(dim=(3, 4)), torch.ones(2, 1, 2), atol=1e-4)  # where, not how much
     # one factor per pixel and step (shared by the channels), different from pixel to pixel
     factor = out / visual
     assert torch.allclose(factor, factor[:, :1].expand_as(factor), atol=1e-4)
