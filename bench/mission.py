@@ -20,6 +20,7 @@ import dataclasses
 import os
 import statistics
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from bench.profiles import PROFILES
 from bench.report import FORMAT_TITLES, write_outputs
 from bench.stats import Stats, time_ms
 from bench.targets import BenchTarget, check_same_inputs, eager_twin, resolve_target
+from bench.torch_threads import with_torch_threads
 from edgeav.errors import EdgeAVError, ExportError, UsageError
 from edgeav.files import write_text_atomically
 from export_targets._quiet import quiet_library_loggers
@@ -88,6 +90,7 @@ def _pool_sizes() -> dict[str, int | None]:
     """What each runtime's process-wide pool is set to in this process (the report's proof of --threads)."""
     import torch
 
+    # torch's pool as eager runs it; artifacts run with it at 1 (bench/torch_threads.py)
     sizes: dict[str, int | None] = {"torch": torch.get_num_threads(), "executorch": None}
     if "executorch.extension.pybindings.portable_lib" in sys.modules:
         from executorch.extension.pybindings import portable_lib
@@ -96,7 +99,7 @@ def _pool_sizes() -> dict[str, int | None]:
     return sizes
 
 
-def _worker(conn: Any, targets: Sequence[BenchTarget], threads: int, cpus: Sequence[int]) -> None:
+def _worker(conn: Any, targets: Sequence[BenchTarget], threads: int, cpus: Sequence[int], gap_s: float = 0.0) -> None:
     """Open every target at ``threads`` in this process, then time one round per request from the parent.
 
     A process per thread count, because ExecuTorch's XNNPACK threadpool is process-wide and a loaded
@@ -115,22 +118,31 @@ def _worker(conn: Any, targets: Sequence[BenchTarget], threads: int, cpus: Seque
         for t in targets:
             runner = t.open(threads)
             feed = runner.prepare(t.inputs())
-            calls[t.label] = (lambda r=runner, f=feed: r.invoke(f))
+            calls[t.label] = with_torch_threads(t.format, threads, lambda r=runner, f=feed: r.invoke(f))
         conn.send(("ready", {"threads": threads, "cpus": sorted(os.sched_getaffinity(0)), **_pool_sizes()}))
         names = list(calls)
         while (message := conn.recv()) is not None:
             k = message % len(names)
-            conn.send(("round", {name: time_ms(calls[name]) for name in names[k:] + names[:k]}))
+            conn.send(("round", {name: _after_gap(calls[name], gap_s) for name in names[k:] + names[:k]}))
     except Exception as exc:  # the parent reports it: a worker must not die silently
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
 
 
+def _after_gap(call: Callable[[], Any], gap_s: float) -> float:
+    """``call``'s ms, timed after ``gap_s`` of idling: the previous runtime's pool threads spin-wait after
+    their work (ONNX Runtime, OpenMP, pthreadpool) and would take the cores this call's threads need."""
+    if gap_s > 0:
+        time.sleep(gap_s)
+    return time_ms(call)
+
+
 def interleave_threads(targets: Sequence[BenchTarget], threads: Sequence[int], runs: int, warmup: int,
-                       say: Callable[[str], None] = lambda _m: None) -> tuple[dict[int, dict[str, list[float]]], list[dict]]:
+                       say: Callable[[str], None] = lambda _m: None,
+                       gap_ms: float = 0.0) -> tuple[dict[int, dict[str, list[float]]], list[dict]]:
     """ms per round, per thread count and target label, and each worker's pool sizes.
 
     Rounds rotate which thread count goes first and, within it, which target; only one worker runs at
-    a time (the others wait on their pipe, idle).
+    a time (the others wait on their pipe, idle). ``gap_ms`` of idling precedes every timed call.
     """
     import multiprocessing
 
@@ -140,7 +152,7 @@ def interleave_threads(targets: Sequence[BenchTarget], threads: Sequence[int], r
     try:
         for n in threads:
             parent, child = ctx.Pipe()
-            proc = ctx.Process(target=_worker, args=(child, list(targets), n, cpus), daemon=True)
+            proc = ctx.Process(target=_worker, args=(child, list(targets), n, cpus, gap_ms / 1000), daemon=True)
             proc.start()
             workers[n] = (proc, parent)
         pools = [_reply(workers[n][1], "ready", f"opening the artifacts at {n} thread(s)") for n in threads]
@@ -293,6 +305,9 @@ def parser(description: str = __doc__) -> argparse.ArgumentParser:
     p.add_argument("--threads", default="1,2", help="comma-separated thread counts, interleaved (default: 1,2)")
     p.add_argument("--runs", type=int, default=20, help="rounds (default 20)")
     p.add_argument("--warmup", type=int, default=3, help="untimed rounds first (default 3)")
+    p.add_argument("--gap-ms", type=float, default=50.0,
+                   help="idle ms before every timed call, so the last runtime's spinning pool threads are asleep "
+                        "(default 50; 0 runs calls back to back)")
     p.add_argument("--profiles", default="sd8gen2,sd8gen3,sd8elite", help="estimate columns ('none': no estimates)")
     p.add_argument("--table", type=Path, help="also write the markdown here (default: <first folder>/mission.md)")
     return p
@@ -320,7 +335,8 @@ def run_mission(paths: list[Path], args: argparse.Namespace, out_dir: Path, skip
             return 2
         targets.append(eager_twin(targets[0]))
         check_same_inputs(targets)
-        timings, pools = interleave_threads(targets, threads, args.runs, args.warmup, lambda m: print(m, flush=True))
+        timings, pools = interleave_threads(targets, threads, args.runs, args.warmup, lambda m: print(m, flush=True),
+                                            args.gap_ms)
         reports = reports_for(targets, timings, args.runs, args.warmup, keys)
     except EdgeAVError as exc:
         print(f"mission: error: {exc}", file=sys.stderr)

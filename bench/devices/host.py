@@ -10,6 +10,7 @@ import numpy as np
 from bench.devices.base import Device, Measurement, RunSettings
 from bench.stats import Stats, interleaved, timed_runs
 from bench.targets import BenchTarget
+from bench.torch_threads import with_torch_threads
 from edgeav.errors import EdgeAVError, ExportError
 from edgeav.files import one_line
 
@@ -43,13 +44,15 @@ class HostDevice(Device):
                 runner = target.open(settings.threads)
                 inputs = target.inputs()
                 feed = runner.prepare(inputs)
-                _check_finite(runner.outputs(runner.invoke(feed)), target.label)
-                samples = timed_runs(lambda: runner.invoke(feed), settings.runs, settings.warmup)
+                call = with_torch_threads(target.format, settings.threads, lambda: runner.invoke(feed))
+                _check_finite(runner.outputs(call()), target.label)
+                samples = timed_runs(call, settings.runs, settings.warmup)
             except EdgeAVError as exc:
                 return Measurement(target, self.name, settings.threads, None, error=str(exc))
             profile = None
             if settings.per_op:
                 try:
+                    with_torch_threads(target.format, settings.threads, lambda: None)()  # as the timed runs had it
                     profile = runner.profile(inputs, runs=settings.per_op_runs, warmup=min(settings.warmup, 3))
                 except EdgeAVError as exc:
                     notes.append(f"per-op: {exc}")
@@ -64,7 +67,7 @@ class HostDevice(Device):
             for t in targets:
                 runner = t.open(settings.threads)
                 feed = runner.prepare(t.inputs())
-                calls[t.label] = (lambda r=runner, f=feed: r.invoke(f))
+                calls[t.label] = with_torch_threads(t.format, settings.threads, lambda r=runner, f=feed: r.invoke(f))
             return interleaved(calls, settings.runs, settings.warmup)
 
 

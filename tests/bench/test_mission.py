@@ -75,6 +75,7 @@ class _Target:
     """A picklable stand-in for a BenchTarget: the worker processes open it at their thread count."""
 
     label = "x"
+    format = "eager"
 
     def open(self, threads: int) -> _Runner:
         import torch
@@ -133,3 +134,28 @@ def test_two_artifacts_of_one_name_get_their_folder_in_the_label(tiny_artifacts,
     assert [t.label for t in targets] == [f"{pte.parent.name}/{pte.name}", f"int8/{pte.name}", f"int8-cost/{pte.name}"]
     alone, _ = runnable([pte])
     assert alone[0].label == pte.name  # a unique name stays as it is
+
+
+def test_artifacts_run_with_torch_at_one_thread_and_eager_at_the_asked_count() -> None:
+    import torch
+
+    from bench.torch_threads import with_torch_threads
+
+    seen = []
+    before = torch.get_num_threads()
+    try:
+        with_torch_threads("executorch", 2, lambda: seen.append(torch.get_num_threads()))()
+        with_torch_threads("eager", 2, lambda: seen.append(torch.get_num_threads()))()
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [1, 2]  # torch only copies tensors for a runtime: its spinning threads would take its cores
+
+
+def test_each_timed_call_waits_the_gap_first() -> None:
+    import time
+
+    from bench.mission import _after_gap
+
+    start = time.perf_counter()
+    ms = _after_gap(lambda: time.sleep(0.01), 0.05)
+    assert time.perf_counter() - start >= 0.06 and 9 <= ms < 50  # the gap is idle time, not in the timing
