@@ -102,6 +102,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="int8 calibration and accuracy-gate data (default: the model's, MISSION_MODELS)")
     p.add_argument("--eval-limit", type=int, default=200, help="held-out frames the int8 gate scores (default 200)")
     p.add_argument("--no-peer", action="store_true", help="skip the ONNX Runtime int8 (QDQ) peer")
+    p.add_argument("--peer-samples", type=int, default=0,
+                   help="calibrate the ORT peer on the first N of edgeav's calibration samples (default: all)")
     p.add_argument("--precision-by-cost", metavar="DEVICE", default="",
                    help="int8: keep depthwise convolutions float where int8 is slower on DEVICE (host or arm[:CPU], measured)")
     return p
@@ -123,12 +125,16 @@ def _artifacts(args: argparse.Namespace, skipped: list[Skipped]) -> list[Path]:
             skipped.append(Skipped(f"{precision} (all formats)", str(exc)))
     onnx_fp32 = [p for p in paths if p.suffix == ".onnx"]
     if onnx_fp32 and not args.no_peer:
-        paths.append(export_peer(args.model, args.config, onnx_fp32[0], args.out / "int8-ort", weights))
+        paths.append(export_peer(args.model, args.config, onnx_fp32[0], args.out / "int8-ort", weights,
+                                 args.peer_samples))
     return paths
 
 
-def export_peer(model_name: str, config: str, fp32: Path, out: Path, weights: MissionWeights) -> Path:
-    """ORT's own int8 of the fp32 ``.onnx``, calibrated on the batches edgeav's PTQ sees (same data, seed)."""
+def export_peer(model_name: str, config: str, fp32: Path, out: Path, weights: MissionWeights,
+                max_samples: int = 0) -> Path:
+    """ORT's own int8 of the fp32 ``.onnx``, calibrated on the batches edgeav's PTQ sees (same data, seed);
+    ``max_samples`` (0: all 128) keeps the first of them: ORT's MinMax calibrator holds every intermediate
+    output of every sample in memory (AVESFormer at 224²: tens of GB for 128)."""
     from edgeav.registry import get_model_entry, load_model
     from edgeav.train.samples import model_samples
     from export_targets.onnx.peer import ort_static_int8
@@ -144,7 +150,7 @@ def export_peer(model_name: str, config: str, fp32: Path, out: Path, weights: Mi
     feeds = [{n: x[i:i + 1].numpy() for n, x in zip(names, batch)}
              for batch in input_batches(train, names, options.calibration_batches, options.calibration_batch_size,
                                         options.seed)
-             for i in range(batch[0].shape[0])]
+             for i in range(batch[0].shape[0])][: max_samples or None]
     print(f"ONNX Runtime int8 peer of {fp32.name} ({len(feeds)} calibration samples) → {out}", flush=True)
     return ort_static_int8(fp32, feeds, out / fp32.name.replace("_fp32", "_int8-ort"))
 
