@@ -110,12 +110,14 @@ def build_quantizer(qat: bool, keep_float: Iterable[str] = (), only: Iterable[st
                                  strip=lambda node: any(f(node) for f in stripped))
 
 
-# TFLite's int8 SOFTMAX kernel only accepts an output grid of scale 1/256, zero point -128 (the whole [0, 1)
-# range in 256 steps); any other scale fails at load ("output->params.scale not near 1.f / 256"). XNNPACK
-# runs softmax in float between its Q/DQ, so the fixed grid costs it nothing.
+# TFLite's int8 SOFTMAX and LOGISTIC kernels only accept an output grid of scale 1/256, zero point -128 (the
+# whole [0, 1) range in 256 steps); any other scale fails at load ("output->params.scale not near 1.f / 256";
+# measured for LOGISTIC on DTFSal-S's audio gates: the .tflite ran under XNNPACK, which
+# re-plans the op, but TFLite's own kernels refused it, so `edgeav bench --per-op` could not profile it).
+# XNNPACK runs softmax in float between its Q/DQ, so the fixed grid costs it nothing.
 SOFTMAX_OUTPUT_SCALE = 1.0 / 256
 SOFTMAX_OUTPUT_ZERO_POINT = -128
-_SOFTMAX_OPS = ("softmax.int", "_softmax.default", "_safe_softmax.default")
+_UNIT_GRID_OPS = ("softmax.int", "_softmax.default", "_safe_softmax.default", "aten.sigmoid.default")  # not hardsigmoid
 
 
 def _softmax_output_qspec() -> Any:
@@ -127,8 +129,8 @@ def _softmax_output_qspec() -> Any:
                                         qscheme=torch.per_tensor_affine)
 
 
-def _is_softmax(node: Any) -> bool:
-    return node.op == "call_function" and any(str(node.target).endswith(op) for op in _SOFTMAX_OPS)
+def _on_unit_grid(node: Any) -> bool:
+    return node.op == "call_function" and any(str(node.target).endswith(op) for op in _UNIT_GRID_OPS)
 
 
 class SharedSchemeQuantizer:
@@ -140,8 +142,8 @@ class SharedSchemeQuantizer:
        observers (the deformable sampling matrix's ``cat`` and every offset slice; a softmax on its
        input). For those modules they are dropped; a quantized producer outside still quantizes its own
        output, which the float node then reads dequantized.
-    2. A softmax whose input is int8 (quantized by its producer) has its output quantized on TFLite's
-       fixed softmax grid, and its direct quantized consumers read that grid instead of observing their
+    2. A softmax or sigmoid whose input is int8 (quantized by its producer) has its output quantized on
+       TFLite's fixed [0, 1) grid, and its direct quantized consumers read that grid instead of observing their
        own range. The XNNPACK quantizer leaves softmax itself unannotated, so the consumer's observed
        range (the deformable attention's weights peak at ~0.5) would become the int8 SOFTMAX's output
        scale in the converted .tflite. A softmax with a float input is left alone: TFLite runs it in float
@@ -176,7 +178,7 @@ class SharedSchemeQuantizer:
             if node.op == "call_function" and self.strip(node):
                 node.meta.pop("quantization_annotation", None)
         for node in model.graph.nodes:
-            if not _is_softmax(node) or "quantization_annotation" in node.meta or not _output_quantized(node.args[0]):
+            if not _on_unit_grid(node) or "quantization_annotation" in node.meta or not _output_quantized(node.args[0]):
                 continue
             node.meta["quantization_annotation"] = QuantizationAnnotation(
                 output_qspec=_softmax_output_qspec(), _annotated=True)

@@ -122,12 +122,12 @@ class _Attention(nn.Module):
         return self.value(torch.bmm(scores, mixed))
 
 
-def _softmax_output_observers(sim) -> list[tuple[float, int] | None]:
-    """(scale, zero point) of the observer right after each softmax; None where there is none."""
+def _softmax_output_observers(sim, op: str = "softmax") -> list[tuple[float, int] | None]:
+    """(scale, zero point) of the observer right after each ``op`` (softmax, sigmoid); None where there is none."""
     graph = sim.network.graph
     out = []
     for node in graph.nodes:
-        if node.op == "call_function" and "softmax" in str(node.target):
+        if node.op == "call_function" and str(node.target).split(".")[1] in (op, f"_{op}", f"_safe_{op}"):
             (user,) = node.users
             if user.op == "call_module":
                 observer = sim.network.get_submodule(user.target)
@@ -152,6 +152,32 @@ def test_softmax_with_int8_input_gets_tflite_fixed_output_grid(method) -> None:
     fixed, floating = _softmax_output_observers(sim)
     assert fixed == (pytest.approx(SOFTMAX_OUTPUT_SCALE), SOFTMAX_OUTPUT_ZERO_POINT)
     assert floating is None or floating[0] != pytest.approx(SOFTMAX_OUTPUT_SCALE)  # float softmax: untouched
+
+
+class _SigmoidGate(nn.Module):
+    """conv → sigmoid gate × features → conv, the shape of DTFSal-S's audio gates; the hardsigmoid stays as it is."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b, self.c = nn.Conv2d(3, 4, 1), nn.Conv2d(4, 4, 1), nn.Conv2d(4, 2, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f = self.a(x)
+        return self.c(f * torch.sigmoid(self.b(f))) + nn.functional.hardsigmoid(f).mean()
+
+
+def test_sigmoid_with_int8_input_gets_tflite_fixed_output_grid() -> None:
+    # TFLite's int8 LOGISTIC refuses any output scale but 1/256: DTFSal-S's int8 .tflite ran under XNNPACK
+    # but TFLite's own kernels (`edgeav bench --per-op`) refused node LOGISTIC at load.
+    from quantize.api import calibrate, prepare
+    from quantize.recipes import SOFTMAX_OUTPUT_SCALE, SOFTMAX_OUTPUT_ZERO_POINT
+
+    torch.manual_seed(0)
+    sim = prepare(_SigmoidGate().eval(), (torch.randn(1, 3, 4, 4),), "ptq", floats=FloatModules())
+    calibrate(sim, [(torch.randn(1, 3, 4, 4),) for _ in range(3)])
+    assert _softmax_output_observers(sim, "sigmoid") == [(pytest.approx(SOFTMAX_OUTPUT_SCALE), SOFTMAX_OUTPUT_ZERO_POINT)]
+    hard = _softmax_output_observers(sim, "hardsigmoid")
+    assert all(h is None or h[0] != pytest.approx(SOFTMAX_OUTPUT_SCALE) for h in hard)
 
 
 class _DeformableLayer(nn.Module):
