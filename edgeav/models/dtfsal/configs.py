@@ -147,8 +147,8 @@ def _problems(c: DTFSalConfig) -> list[str]:
         problems.append(f"{c.frames} frames need {c.decoder_time_halvings} decoder layers; give more decoder_dims")
     if any(s not in (1, 2, 3, 4) for s in c.amfb_scales):
         problems.append(f"amfb_scales {c.amfb_scales} must be drawn from 1..4")
-    if c.amfb_audio_injection not in ("add", "gate"):
-        problems.append(f"amfb_audio_injection '{c.amfb_audio_injection}' must be 'gate' or 'add'")
+    if c.amfb_audio_injection not in ("add", "gate", "film-gate"):
+        problems.append(f"amfb_audio_injection '{c.amfb_audio_injection}' must be 'gate', 'film-gate' or 'add'")
     if c.dim < 2 * c.dltfb_shift + 1:
         problems.append(f"dim {c.dim} is too small for a shift over {2 * c.dltfb_shift + 1} channel groups")
     return problems
@@ -191,4 +191,7 @@ DTFSAL_CPU = dataclasses.replace(
 """Every DTFSal block at reduced widths on a 4×96×160 clip (1.1 M params, ≈0.6 s per training sample on one
 CPU core): the teacher of the CPU reference run (helper E, README results)."""
 
-CONFIGS = {"paper": DTFSAL_PAPER, "small": DTFSAL_SMALL, "cpu": DTFSAL_CPU}
+DTFSAL_CPU_FILM = dataclasses.replace(DTFSAL_CPU, amfb_audio_injection="film-gate")
+"""``cpu`` with DTFSal-S's audio injection (FiLM, then the per-pixel gate): the experiment of README "Saliency results"."""
+
+CONFIGS = {"paper": DTFSAL_PAPER, "small": DTFSAL_SMALL, "cpu": DTFSAL_CPU, "cpu-film": DTFSAL_CPU_FILM}

@@ -124,7 +124,25 @@ class GateAudio(nn.Module):
         return visual * (gate / gate.mean(dim=(3, 4), keepdim=True))
 
 
-AUDIO_INJECTIONS: dict[str, type[nn.Module]] = {"add": AddAudio, "gate": GateAudio}
+class FilmGateAudio(nn.Module):
+    """``"film-gate"``: per-channel FiLM from the sound, ``F · 2σ(γ(ā_t)) + β(ā_t)`` (zero-initialised, the
+    identity), then the per-pixel gate on the result — DTFSal-S's ``AudioGate``, which does learn the binding.
+    Measured (config ``cpu-film``, 500 steps from the mean-1-gate teacher, README): CC 0.585 true vs
+    0.582 shuffled — no better than the gate alone."""
+
+    def __init__(self, cfg: DTFSalConfig) -> None:
+        super().__init__()
+        self.film = nn.Linear(cfg.dim, 2 * cfg.dim)
+        nn.init.zeros_(self.film.weight)
+        nn.init.zeros_(self.film.bias)
+        self.gate = GateAudio(cfg)
+
+    def forward(self, visual: torch.Tensor, aligned: torch.Tensor) -> torch.Tensor:
+        gamma, beta = self.film(aligned.mean(dim=(3, 4)).transpose(1, 2)).transpose(1, 2)[..., None, None].chunk(2, dim=1)
+        return self.gate(visual * (2.0 * torch.sigmoid(gamma)) + beta, aligned)
+
+
+AUDIO_INJECTIONS: dict[str, type[nn.Module]] = {"add": AddAudio, "gate": GateAudio, "film-gate": FilmGateAudio}
 """How AMFB injects the aligned audio map (``DTFSalConfig.amfb_audio_injection``)."""
 
 

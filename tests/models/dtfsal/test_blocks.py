@@ -111,5 +111,23 @@ def test_audio_injection_is_a_config_field():
 
     assert isinstance(AMFB(dataclasses.replace(DTFSAL_SMALL, amfb_audio_injection="add")).inject, AddAudio)
     assert isinstance(AMFB(DTFSAL_SMALL).inject, GateAudio)
-    with pytest.raises(UsageError, match="'gate' or 'add'"):
+    with pytest.raises(UsageError, match="'gate', 'film-gate' or 'add'"):
         dataclasses.replace(DTFSAL_SMALL, amfb_audio_injection="concat")
+
+
+def test_film_gate_starts_as_the_identity_and_scales_channels_by_the_sound():
+    from edgeav.models.dtfsal.fusion import AMFB, FilmGateAudio
+
+    torch.manual_seed(0)
+    cfg = dataclasses.replace(DTFSAL_SMALL, amfb_audio_injection="film-gate")
+    inject = AMFB(cfg).inject
+    assert isinstance(inject, FilmGateAudio)
+    visual, aligned = torch.randn(2, cfg.dim, 2, 4, 5), torch.randn(2, cfg.dim, 2, 4, 5)
+    assert torch.equal(inject(visual, aligned), visual)  # zero FiLM and zero query: nothing injected
+    with torch.no_grad():
+        inject.film.weight.copy_(torch.randn_like(inject.film.weight))
+    out = inject(visual, aligned)
+    film = inject.film(aligned.mean(dim=(3, 4)).transpose(1, 2)).transpose(1, 2)[..., None, None]  # [B, 2C, T, 1, 1]
+    gamma, beta = film[:, : cfg.dim], film[:, cfg.dim :]
+    assert torch.allclose(out, visual * 2 * torch.sigmoid(gamma) + beta, atol=1e-5)  # the gate is still the identity
+    assert not torch.allclose(inject(visual, aligned.flip(0)), out)  # another sound, other channel scales
