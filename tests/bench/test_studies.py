@@ -11,8 +11,9 @@ import bench.studies
 STUDIES = sorted(m.name for m in pkgutil.iter_modules(bench.studies.__path__))
 
 
-def test_the_studies_are_the_six_drivers() -> None:
-    assert STUDIES == ["bad_inputs", "int8_table", "mission_table", "paper_latencies", "pretrained_audio_trunk", "reference_checkpoint"]
+def test_the_studies_are_the_seven_drivers() -> None:
+    assert STUDIES == ["bad_inputs", "int8_table", "mission_table", "paper_latencies", "pretrained_audio_trunk",
+                       "reference_checkpoint", "thread_scaling"]
 
 
 @pytest.mark.parametrize("name", STUDIES)
