@@ -21,15 +21,20 @@ def torch_threads_for(fmt: str, threads: int) -> int:
     return threads if fmt == EAGER else 1
 
 
-def with_torch_threads(fmt: str, threads: int, call: Callable[[], Any]) -> Callable[[], Any]:
-    """``call`` with torch's pool set for ``fmt`` first (only when it differs: resizing costs a few µs)."""
+def set_torch_threads_for(fmt: str, threads: int) -> None:
+    """Set torch's pool for a target of format ``fmt`` at ``threads`` (only when it differs: resizing costs a few µs)."""
     import torch
 
     wanted = torch_threads_for(fmt, threads)
+    if torch.get_num_threads() != wanted:
+        torch.set_num_threads(wanted)
+
+
+def with_torch_threads(fmt: str, threads: int, call: Callable[[], Any]) -> Callable[[], Any]:
+    """``call`` with torch's pool set for ``fmt`` first."""
 
     def run() -> Any:
-        if torch.get_num_threads() != wanted:
-            torch.set_num_threads(wanted)
+        set_torch_threads_for(fmt, threads)
         return call()
 
     return run

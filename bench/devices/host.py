@@ -10,7 +10,7 @@ import numpy as np
 from bench.devices.base import Device, Measurement, RunSettings
 from bench.stats import Stats, interleaved, timed_runs
 from bench.targets import BenchTarget
-from bench.torch_threads import with_torch_threads
+from bench.torch_threads import set_torch_threads_for, with_torch_threads
 from edgeav.errors import EdgeAVError, ExportError
 from edgeav.files import one_line
 
@@ -52,7 +52,7 @@ class HostDevice(Device):
             profile = None
             if settings.per_op:
                 try:
-                    with_torch_threads(target.format, settings.threads, lambda: None)()  # as the timed runs had it
+                    set_torch_threads_for(target.format, settings.threads)  # as the timed runs had it
                     profile = runner.profile(inputs, runs=settings.per_op_runs, warmup=min(settings.warmup, 3))
                 except EdgeAVError as exc:
                     notes.append(f"per-op: {exc}")

@@ -5,8 +5,8 @@
 The mission tables' N-thread speed-up of a whole model is bounded by the speed-up the runtime reaches on
 its most parallel kernel here. A 1024×1024×1024 linear layer lowered alone to a ``.pte`` (fp32 and int8,
 ``export_targets.executorch.probe.lower_pair``) splits into hundreds of equal tiles with no dispatch
-between them, so its speed-up is that bound: on a VM whose vCPUs share a physical core, or whose
-neighbours take cycles, it stays well below N. Timed with the mission's interleaved workers (one process
+between them, so its speed-up is that bound: when something else holds the cores (another job, or
+torch's own spinning pool, which bench/torch_threads.py keeps at 1 thread for artifacts) it stays well below N. Timed with the mission's interleaved workers (one process
 per thread count, pinned, rounds rotating), so both thread counts see the same phases of a noisy machine.
 """
 from __future__ import annotations
@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.mission import interleave_threads, thread_counts
+from bench.mission import interleave_threads, per_round, thread_counts
+from bench.op_bounds import GEMM_N
 from bench.targets import BenchTarget
 from edgeav.files import write_text_atomically
 
-GEMM_N = 1024
 
 
 @dataclass(frozen=True)
@@ -64,11 +64,12 @@ def speedups(times: dict[int, dict[str, list[float]]]) -> dict[str, dict[str, An
         if n == first:
             continue
         for label, ms in by_label.items():
-            ratios = [a / b for a, b in zip(times[first][label], ms) if b > 0]
-            out[f"{label}: {first}t / {n}t"] = {
-                "median": round(statistics.median(ratios), 3), "min": round(min(ratios), 3),
-                "max": round(max(ratios), 3), f"ms_{first}t": round(statistics.median(times[first][label]), 3),
-                f"ms_{n}t": round(statistics.median(ms), 3), "rounds": len(ratios)}
+            ratio = per_round(f"{label}: {first}t / {n}t", times[first][label], ms)
+            low, high = ratio.spread
+            out[ratio.name] = {
+                "median": round(ratio.median, 3), "min": round(low, 3), "max": round(high, 3),
+                f"ms_{first}t": round(statistics.median(times[first][label]), 3),
+                f"ms_{n}t": round(statistics.median(ms), 3), "rounds": len(ratio.per_round)}
     return out
 
 
